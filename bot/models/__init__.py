@@ -1,0 +1,36 @@
+"""Every table of Tandem. Import from here so the metadata is always complete."""
+
+from bot.models.base import Base, OrgOwned, utcnow
+from bot.models.book import Account, Contact, Invoice, Note, Ticket, UsageDay
+from bot.models.messages import Alert, Delivery, Digest, Feedback, Handoff, HandoffMessage, HandoffThread
+from bot.models.org import ROLES, Member, Organization
+from bot.models.signals import HealthScore, ModelText, Signal
+from bot.models.sync import ChangeEvent, SourceState, SyncRun
+
+__all__ = [
+    "ROLES",
+    "Account",
+    "Alert",
+    "Base",
+    "ChangeEvent",
+    "Contact",
+    "Delivery",
+    "Digest",
+    "Feedback",
+    "Handoff",
+    "HandoffMessage",
+    "HandoffThread",
+    "HealthScore",
+    "Invoice",
+    "Member",
+    "ModelText",
+    "Note",
+    "OrgOwned",
+    "Organization",
+    "Signal",
+    "SourceState",
+    "SyncRun",
+    "Ticket",
+    "UsageDay",
+    "utcnow",
+]

@@ -1,0 +1,60 @@
+"""The connector interface: a source yields one batch of normalized records plus its per-row problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from integrations.records import (
+    AccountRecord,
+    ContactRecord,
+    InvoiceRecord,
+    NoteRecord,
+    TeamMemberRecord,
+    TicketRecord,
+    UsageRecord,
+)
+
+ENTITIES = ("accounts", "contacts", "usage", "tickets", "invoices", "notes", "team")
+
+
+class SourceError(Exception):
+    """The source cannot be read at all (a missing required file or column, a refused login).
+    Nothing is stored when it is raised: the previous good data stays."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One record that could not be taken, and why. `where` is 'file:line' or a source's record id."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+@dataclass
+class SourceBatch:
+    accounts: list[AccountRecord] = field(default_factory=list)
+    contacts: list[ContactRecord] = field(default_factory=list)
+    usage: list[UsageRecord] = field(default_factory=list)
+    tickets: list[TicketRecord] = field(default_factory=list)
+    invoices: list[InvoiceRecord] = field(default_factory=list)
+    notes: list[NoteRecord] = field(default_factory=list)
+    team: list[TeamMemberRecord] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    # Entities given in full (a complete export): what is absent from them has disappeared from the
+    # source. Contacts vanishing from a complete export is how a departure shows before the CRM flags it.
+    complete: set[str] = field(default_factory=set)
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(getattr(self, name)) for name in ENTITIES}
+
+
+class Connector(Protocol):
+    """What every source implements. `name` identifies it in storage (source_states, accounts.source)."""
+
+    name: str
+
+    def load(self) -> SourceBatch: ...

@@ -1,0 +1,135 @@
+"""The reference connector: a directory of CSV exports in the data contract's format."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from integrations.base import Problem, SourceBatch, SourceError
+from integrations.records import (
+    AccountRecord,
+    ContactRecord,
+    InvoiceRecord,
+    NoteRecord,
+    TeamMemberRecord,
+    TicketRecord,
+    UsageRecord,
+)
+
+# A generous cap on one cell: a hostile file should produce a clear problem, not exhaust memory.
+MAX_FIELD_BYTES = 1_000_000
+csv.field_size_limit(MAX_FIELD_BYTES)
+
+# file name -> (batch attribute, record model, required?)
+FILES: dict[str, tuple[str, type[BaseModel], bool]] = {
+    "accounts.csv": ("accounts", AccountRecord, True),
+    "contacts.csv": ("contacts", ContactRecord, False),
+    "usage.csv": ("usage", UsageRecord, False),
+    "tickets.csv": ("tickets", TicketRecord, False),
+    "invoices.csv": ("invoices", InvoiceRecord, False),
+    "notes.csv": ("notes", NoteRecord, False),
+    "team.csv": ("team", TeamMemberRecord, False),
+}
+
+
+def required_columns(model: type[BaseModel]) -> list[str]:
+    return [name for name, info in model.model_fields.items() if info.is_required()]
+
+
+def describe_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        column = ".".join(str(p) for p in err["loc"]) or "row"
+        value = err.get("input")
+        shown = f" (got {str(value)[:40]!r})" if isinstance(value, str) and value else ""
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing" or (err["type"] == "string_too_short" and not value):
+            message = "required value is missing"
+        parts.append(f"{column}: {message}{shown}")
+    return "; ".join(parts)
+
+
+class FileSource:
+    """Reads accounts.csv (required) and the optional files beside it."""
+
+    name = "files"
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    def load(self) -> SourceBatch:
+        if not self.path.is_dir():
+            raise SourceError(f"{self.path} is not a directory of CSV files")
+        batch = SourceBatch()
+        # Read and check every header first: a missing required file or column stops before any row.
+        present = {}
+        for filename, (_attr, model, required) in FILES.items():
+            file = self.path / filename
+            if not file.is_file():
+                if required:
+                    raise SourceError(f"{file}: required file is missing")
+                continue
+            self._check_header(file, model)
+            present[filename] = file
+        known_accounts: set[str] = set()
+        for filename, file in present.items():  # accounts.csv comes first (FILES order)
+            attr, model, _required = FILES[filename]
+            records = getattr(batch, attr)
+            for where, row in self._rows(file, batch.problems):
+                try:
+                    record = model.model_validate(row)
+                except ValidationError as exc:
+                    batch.problems.append(Problem(where, describe_error(exc)))
+                    continue
+                if isinstance(record, AccountRecord):
+                    known_accounts.add(record.account_id)
+                elif (account_id := getattr(record, "account_id", None)) is not None and (
+                    account_id not in known_accounts
+                ):
+                    batch.problems.append(Problem(where, f"unknown account_id {account_id!r}"))
+                    continue
+                records.append(record)
+        batch.complete = {"accounts"} | ({"contacts"} if "contacts.csv" in present else set())
+        return batch
+
+    def _check_header(self, file: Path, model: type[BaseModel]) -> None:
+        try:
+            with file.open(newline="", encoding="utf-8-sig") as handle:
+                header = next(csv.reader(handle), None)
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        if not header:
+            raise SourceError(f"{file}: empty file, expected a header row")
+        columns = {c.strip().lower() for c in header}
+        missing = [c for c in required_columns(model) if c not in columns]
+        if missing:
+            raise SourceError(f"{file}: missing required column(s): {', '.join(missing)}")
+
+    def _rows(self, file: Path, problems: list[Problem]) -> Iterator[tuple[str, dict[str, Any]]]:
+        with file.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+            reader = csv.reader(handle)
+            header = [c.strip().lower() for c in next(reader)]
+            line = reader.line_num
+            while True:
+                start = line + 1
+                try:
+                    values = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    problems.append(Problem(f"{file.name}:{start}", f"unreadable CSV row ({exc})"))
+                    line = reader.line_num
+                    continue
+                line = reader.line_num
+                if not any(v.strip() for v in values):
+                    continue
+                if len(values) > len(header):
+                    problems.append(
+                        Problem(f"{file.name}:{start}", f"{len(values)} values for {len(header)} columns")
+                    )
+                    continue
+                yield f"{file.name}:{start}", dict(zip(header, values, strict=False))

@@ -1,0 +1,158 @@
+"""The normalized records of the data contract (../shared/DATA_CONTRACT.md), validated by pydantic.
+
+Every connector (files, CRM, support, billing, usage) produces these; storage and scoring see nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if value else value
+
+
+Opt = BeforeValidator(_blank_to_none)
+Text = Annotated[str | None, Opt]
+Email = Annotated[str | None, Opt, AfterValidator(_lower)]
+Id = Annotated[str, BeforeValidator(_blank_to_none), Field(min_length=1, max_length=200)]
+Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
+OptTimestamp = Annotated[datetime | None, Opt, AfterValidator(_as_utc)]
+OptDate = Annotated[date | None, Opt]
+Count = Annotated[int | None, Opt, Field(ge=0)]
+Money = Annotated[Decimal | None, Opt]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+
+class AccountRecord(Record):
+    account_id: Id
+    name: Annotated[str, Opt, Field(min_length=1, max_length=300)]
+    domain: Email = None
+    am_email: Email = None
+    csm_email: Email = None
+    arr: Annotated[Decimal | None, Opt, Field(ge=0)] = None
+    currency: Annotated[str | None, Opt, AfterValidator(lambda v: v.upper() if v else v)] = None
+    plan: Text = None
+    seats_purchased: Count = None
+    contract_start: OptDate = None
+    renewal_date: OptDate = None
+    segment: Text = None
+    crm_url: Text = None
+
+
+ContactRole = Literal["decision_maker", "champion", "influencer", "user", "detractor"]
+
+
+class ContactRecord(Record):
+    contact_id: Id
+    account_id: Id
+    name: Text = None
+    email: Email = None
+    phone: Text = None
+    title: Text = None
+    role: Annotated[ContactRole | None, Opt, BeforeValidator(_lower)] = None
+    is_key: Annotated[bool, BeforeValidator(lambda v: False if _blank_to_none(v) is None else v)] = False
+    status: Annotated[
+        Literal["active", "left"], BeforeValidator(lambda v: (_blank_to_none(v) or "active").lower())
+    ] = "active"
+    updated_at: OptTimestamp = None
+
+    @property
+    def is_key_stakeholder(self) -> bool:
+        return self.is_key or self.role in ("decision_maker", "champion")
+
+
+class UsageRecord(Record):
+    account_id: Id
+    date: date
+    active_users: Count = None
+    seats_used: Count = None
+    events: Count = None
+
+
+class TicketRecord(Record):
+    ticket_id: Id
+    account_id: Id
+    opened_at: Timestamp
+    closed_at: OptTimestamp = None
+    priority: Annotated[Literal["low", "normal", "high", "urgent"] | None, Opt, BeforeValidator(_lower)] = None
+    status: Annotated[Literal["open", "pending", "solved", "closed"] | None, Opt, BeforeValidator(_lower)] = (
+        None
+    )
+    subject: Text = None
+    body: Text = None
+    csat: Annotated[int | None, Opt, Field(ge=1, le=5)] = None
+
+
+class InvoiceRecord(Record):
+    invoice_id: Id
+    account_id: Id
+    issued_at: OptDate = None
+    due_at: OptDate = None
+    paid_at: OptDate = None
+    amount: Money = None
+    currency: Annotated[str | None, Opt, AfterValidator(lambda v: v.upper() if v else v)] = None
+    status: Annotated[
+        Literal["paid", "open", "overdue", "failed", "void"] | None, Opt, BeforeValidator(_lower)
+    ] = None
+
+
+class NoteRecord(Record):
+    note_id: Id
+    account_id: Id
+    created_at: Timestamp
+    author_email: Email = None
+    body: Text = None
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class TeamMemberRecord(Record):
+    email: Annotated[str, BeforeValidator(_blank_to_none), AfterValidator(str.lower), Field(min_length=3)]
+    name: Text = None
+    role: Annotated[Literal["am", "csm", "manager"], BeforeValidator(lambda v: (_blank_to_none(v) or v).lower())]
+    slack_user_id: Text = None
+    teams_user_id: Text = None
+    timezone: Text = None
+    digest_time: Text = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r} (expected an IANA name like Europe/Paris)") from exc
+        return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _hh_mm(cls, value: str | None) -> str | None:
+        if value is not None and not _HHMM.match(value):
+            raise ValueError(f"digest_time {value!r} is not HH:MM")
+        return value
