@@ -47,7 +47,7 @@ def describe_error(exc: ValidationError) -> str:
         value = err.get("input")
         shown = f" (got {str(value)[:40]!r})" if isinstance(value, str) and value else ""
         message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "missing" or (err["type"] == "string_too_short" and not value):
+        if err["type"] == "missing" or not value:
             message = "required value is missing"
         parts.append(f"{column}: {message}{shown}")
     return "; ".join(parts)

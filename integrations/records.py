@@ -38,7 +38,7 @@ Id = Annotated[str, BeforeValidator(_blank_to_none), Field(min_length=1, max_len
 Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
 OptTimestamp = Annotated[datetime | None, Opt, AfterValidator(_as_utc)]
 OptDate = Annotated[date | None, Opt]
-Count = Annotated[int | None, Opt, Field(ge=0)]
+Count = Annotated[Annotated[int, Field(ge=0)] | None, Opt]
 Money = Annotated[Decimal | None, Opt]
 
 
@@ -52,7 +52,7 @@ class AccountRecord(Record):
     domain: Email = None
     am_email: Email = None
     csm_email: Email = None
-    arr: Annotated[Decimal | None, Opt, Field(ge=0)] = None
+    arr: Annotated[Annotated[Decimal, Field(ge=0)] | None, Opt] = None
     currency: Annotated[str | None, Opt, AfterValidator(lambda v: v.upper() if v else v)] = None
     plan: Text = None
     seats_purchased: Count = None
@@ -97,13 +97,15 @@ class TicketRecord(Record):
     account_id: Id
     opened_at: Timestamp
     closed_at: OptTimestamp = None
-    priority: Annotated[Literal["low", "normal", "high", "urgent"] | None, Opt, BeforeValidator(_lower)] = None
+    priority: Annotated[Literal["low", "normal", "high", "urgent"] | None, Opt, BeforeValidator(_lower)] = (
+        None
+    )
     status: Annotated[Literal["open", "pending", "solved", "closed"] | None, Opt, BeforeValidator(_lower)] = (
         None
     )
     subject: Text = None
     body: Text = None
-    csat: Annotated[int | None, Opt, Field(ge=1, le=5)] = None
+    csat: Annotated[Annotated[int, Field(ge=1, le=5)] | None, Opt] = None
 
 
 class InvoiceRecord(Record):
@@ -133,7 +135,9 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 class TeamMemberRecord(Record):
     email: Annotated[str, BeforeValidator(_blank_to_none), AfterValidator(str.lower), Field(min_length=3)]
     name: Text = None
-    role: Annotated[Literal["am", "csm", "manager"], BeforeValidator(lambda v: (_blank_to_none(v) or v).lower())]
+    role: Annotated[
+        Literal["am", "csm", "manager"], BeforeValidator(lambda v: (_blank_to_none(v) or v).lower())
+    ]
     slack_user_id: Text = None
     teams_user_id: Text = None
     timezone: Text = None

@@ -1,0 +1,76 @@
+"""Exactly-once delivery: record the intent, send, record the outcome; reconcile after a crash."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.db import Database
+from bot.delivery.channel import Channel, PermanentDeliveryError
+from bot.delivery.message import OutgoingMessage
+from bot.models import Delivery, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # sent | skipped (already sent) | failed
+    ref: str | None = None
+    error: str | None = None
+
+
+def deliver(db: Database, org_id: int, channel: Channel, message: OutgoingMessage) -> Outcome:
+    key = message.idempotency_key
+    with db.session() as session:
+        row = session.scalar(select(Delivery).where(Delivery.idempotency_key == key))
+        if row is not None and row.status == "sent":
+            # A local outbox pointed at a new directory writes the file again; a chat platform never
+            # gets a message twice.
+            if not channel.local or channel.already_sent(message) is not None:
+                return Outcome("skipped", row.external_ref)
+        if row is None:
+            try:
+                with session.begin_nested():
+                    row = Delivery(
+                        org_id=org_id,
+                        idempotency_key=key,
+                        member_id=message.recipient.member_id,
+                        platform=channel.platform,
+                        kind=message.kind,
+                        status="pending",
+                    )
+                    session.add(row)
+            except IntegrityError:
+                return Outcome("skipped")  # another worker holds this message
+        elif row.status == "pending" and (ref := channel.already_sent(message)) is not None:
+            # A crash happened between the send and its record: the platform has it, so do not resend.
+            row.status, row.external_ref, row.sent_at = "sent", ref, utcnow()
+            return Outcome("skipped", ref)
+        row.attempts += 1
+        delivery_id = row.id
+    try:
+        ref = channel.send(message)
+    except PermanentDeliveryError as exc:
+        _finish(db, delivery_id, "failed", error=str(exc))
+        log.warning("delivery %s failed permanently: %s", delivery_id, type(exc).__name__)
+        return Outcome("failed", error=str(exc))
+    except Exception as exc:
+        _finish(db, delivery_id, "pending", error=f"{type(exc).__name__}: {exc}")
+        log.warning("delivery %s failed, will retry: %s", delivery_id, type(exc).__name__)
+        return Outcome("failed", error=str(exc))
+    _finish(db, delivery_id, "sent", ref=ref)
+    return Outcome("sent", ref)
+
+
+def _finish(
+    db: Database, delivery_id: int, status: str, ref: str | None = None, error: str | None = None
+) -> None:
+    with db.session() as session:
+        row = session.get_one(Delivery, delivery_id)
+        row.status, row.error = status, error
+        if ref is not None:
+            row.external_ref, row.sent_at = ref, utcnow()

@@ -1,0 +1,24 @@
+"""Organizations: find or create the one a command works on."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.models import Organization
+
+
+def ensure_org(session: Session, slug: str, name: str | None = None, timezone: str = "UTC") -> Organization:
+    org = session.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        org = Organization(slug=slug, name=name or slug, timezone=timezone, settings={})
+        session.add(org)
+        session.flush()
+    return org
+
+
+def get_org(session: Session, slug: str) -> Organization:
+    org = session.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        raise LookupError(f"no organization {slug!r}: run `tandem sync` or `tandem demo` first")
+    return org

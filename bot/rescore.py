@@ -1,0 +1,109 @@
+"""Nightly rescore: read snapshots, run the rules, persist health and signals, diff against yesterday."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from scoring.config import ScoringConfig
+from scoring.engine import score_account
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.book import load_snapshots
+from bot.models import HealthScore, Organization, Signal, utcnow
+from scoring.results import SignalResult
+
+
+@dataclass
+class RescoreReport:
+    accounts: int = 0
+    active: int = 0
+    new: list[int] = field(default_factory=list)  # signal ids that appeared (or came back)
+    worsened: list[int] = field(default_factory=list)
+    resolved: list[int] = field(default_factory=list)
+
+
+def org_scoring_config(org: Organization) -> ScoringConfig:
+    """The organization's thresholds over the defaults; an invalid configuration is refused here."""
+    return ScoringConfig.from_settings(dict((org.settings or {}).get("scoring", {})))
+
+
+def rescore(
+    session: Session, org: Organization, as_of: date, account_ids: list[int] | None = None
+) -> RescoreReport:
+    config = org_scoring_config(org)
+    snapshots = load_snapshots(session, org.id, as_of, account_ids)
+    scope = [s.account_id for s in snapshots]
+    report = RescoreReport(accounts=len(snapshots))
+    existing_health = {
+        h.account_id: h
+        for h in session.scalars(
+            select(HealthScore).where(HealthScore.org_id == org.id, HealthScore.day == as_of)
+        )
+        if h.account_id in set(scope)
+    }
+    signals = {
+        (s.account_id, s.kind, s.key): s
+        for s in session.scalars(select(Signal).where(Signal.org_id == org.id))
+        if account_ids is None or s.account_id in set(scope)
+    }
+    seen: set[tuple[int, str, str]] = set()
+    now = utcnow()
+    for snap in snapshots:
+        reading = score_account(snap, config)
+        health = existing_health.get(snap.account_id)
+        components = dict(reading.health.components) | {"trend_30d": reading.health.trend_30d}
+        if health is None:
+            session.add(
+                HealthScore(
+                    org_id=org.id,
+                    account_id=snap.account_id,
+                    day=as_of,
+                    score=reading.health.score,
+                    components=components,
+                )
+            )
+        else:
+            health.score, health.components = reading.health.score, components
+        for result in reading.signals:
+            ident = (snap.account_id, result.kind, result.key)
+            seen.add(ident)
+            row = signals.get(ident)
+            if row is None:
+                row = Signal(org_id=org.id, account_id=snap.account_id, kind=result.kind, key=result.key)
+                session.add(row)
+                signals[ident] = row
+                _fill(row, result)
+                row.first_seen_at = now
+                session.flush()
+                report.new.append(row.id)
+                continue
+            if row.status != "active":
+                row.status, row.resolved_at, row.first_seen_at = "active", None, now
+                row.announced_severity = None
+                _fill(row, result)
+                report.new.append(row.id)
+                continue
+            if result.severity > row.severity:
+                report.worsened.append(row.id)
+            _fill(row, result)
+            row.last_seen_at = now
+    for ident, row in signals.items():
+        if ident not in seen and row.status == "active":
+            row.status, row.resolved_at = "resolved", now
+            report.resolved.append(row.id)
+    session.flush()
+    report.active = sum(1 for ident, row in signals.items() if row.status == "active")
+    return report
+
+
+def _fill(row: Signal, result: SignalResult) -> None:
+    row.severity = result.severity
+    row.title = result.title
+    row.reasons = list(result.reasons)
+    row.evidence = dict(result.evidence)
+    row.next_steps = dict(result.next_steps)
+    row.value_at_stake = Decimal(str(round(result.value_at_stake, 2))) if result.value_at_stake else None
+    row.last_seen_at = utcnow()
