@@ -37,10 +37,11 @@ def member_accounts(session: Session, org_id: int, member: Member) -> list[Accou
     return list(session.scalars(query.order_by(Account.name)))
 
 
-def _is_snoozed(signal: Signal, now: datetime) -> bool:
-    if signal.snoozed_until is None or signal.snoozed_until <= now:
+def _is_quiet(signal: Signal, now: datetime) -> bool:
+    """Snoozed (until a date) or handled ("Done"): quiet unless it got worse than when it was quieted."""
+    snoozed = signal.snoozed_until is not None and signal.snoozed_until > now
+    if not snoozed and signal.handled_at is None:
         return False
-    # A snoozed situation speaks again when it gets worse than it was when snoozed.
     return signal.severity <= (signal.announced_severity or signal.severity)
 
 
@@ -86,7 +87,7 @@ def build_digest(
     }
     grouped: dict[int, list[Signal]] = defaultdict(list)
     for s in session.scalars(select(Signal).where(Signal.org_id == org.id, Signal.status == "active")):
-        if s.account_id in by_id and not _is_snoozed(s, now):
+        if s.account_id in by_id and not _is_quiet(s, now):
             grouped[s.account_id].append(s)
     previous = _previous_severities(session, member, day)
     role = "am" if member.role == "manager" else member.role

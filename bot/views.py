@@ -84,3 +84,68 @@ class StakeholderAlert(BaseModel):
     days_to_renewal: int | None = None
     others_to_engage: list[str] = Field(default_factory=list)  # "Name (Title)"
     next_step: str = ""
+
+
+class SignalLine(BaseModel):
+    kind: str
+    severity: int
+    title: str
+    reasons: list[str] = Field(default_factory=list)
+
+
+class StakeholderLine(BaseModel):
+    name: str
+    title: str | None = None
+    role: str | None = None
+    is_key: bool = False
+    status: str = "active"  # active | left
+
+
+class TicketLine(BaseModel):
+    external_id: str
+    subject: str
+    priority: str | None = None
+    status: str | None = None
+    opened_on: date | None = None
+
+
+class AccountAnswer(BaseModel):
+    """The answer to `/account <name>`: the shared read of one account."""
+
+    account_id: int
+    external_id: str
+    name: str
+    domain: str | None = None
+    arr: float | None = None
+    currency: str | None = None
+    plan: str | None = None
+    renewal_date: date | None = None
+    days_to_renewal: int | None = None
+    am: str | None = None
+    csm: str | None = None
+    health: int | None = None
+    health_trend_30d: int | None = None
+    signals: list[SignalLine] = Field(default_factory=list)
+    stakeholders: list[StakeholderLine] = Field(default_factory=list)
+    active_users_now: float | None = None  # 7-day mean
+    usage_change_30d: float | None = None  # share, -0.25 = down 25%
+    seat_utilisation: float | None = None
+    recent_tickets: list[TicketLine] = Field(default_factory=list)
+    handoffs: list[HandoffSummary] = Field(default_factory=list)
+    brief: str = ""
+    brief_by_model: bool = False
+    brief_model_text_id: int | None = None  # "What did the model see?" looks this up
+    crm_url: str | None = None
+
+
+class AccountChoice(BaseModel):
+    account_id: int
+    name: str
+    domain: str | None = None
+
+
+class AccountChooser(BaseModel):
+    """`/account` matched several accounts: let the person pick."""
+
+    query: str
+    choices: list[AccountChoice]

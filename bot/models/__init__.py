@@ -2,6 +2,7 @@
 
 from bot.models.base import Base, OrgOwned, utcnow
 from bot.models.book import Account, Contact, Invoice, Note, Ticket, UsageDay
+from bot.models.chat import AuditEntry, ChatInstallation, ChatLink, ConversationRef
 from bot.models.messages import Alert, Delivery, Digest, Feedback, Handoff, HandoffMessage, HandoffThread
 from bot.models.org import ROLES, Member, Organization
 from bot.models.signals import HealthScore, ModelText, Signal
@@ -11,9 +12,13 @@ __all__ = [
     "ROLES",
     "Account",
     "Alert",
+    "AuditEntry",
     "Base",
     "ChangeEvent",
+    "ChatInstallation",
+    "ChatLink",
     "Contact",
+    "ConversationRef",
     "Delivery",
     "Digest",
     "Feedback",

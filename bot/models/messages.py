@@ -63,6 +63,7 @@ class Handoff(OrgOwned, Base):
     """A structured handoff between the AM and the CSM of an account."""
 
     __tablename__ = "handoffs"
+    __table_args__ = (UniqueConstraint("org_id", "origin_ref"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
@@ -78,6 +79,8 @@ class Handoff(OrgOwned, Base):
     acknowledged_at: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
+    # The request that created it (a Slack view id, a Teams activity id): a retried request finds it.
+    origin_ref: Mapped[str | None] = mapped_column(String(300))
 
 
 class HandoffThread(OrgOwned, Base):
@@ -98,6 +101,7 @@ class HandoffMessage(OrgOwned, Base):
     """A reply in a handoff thread, kept on the account's timeline whatever platform it came from."""
 
     __tablename__ = "handoff_messages"
+    __table_args__ = (UniqueConstraint("handoff_id", "platform", "external_ref"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), index=True)

@@ -40,6 +40,8 @@ class Signal(OrgOwned, Base):
     announced_severity: Mapped[int | None]
     announced_at: Mapped[datetime | None]
     snoozed_until: Mapped[datetime | None]
+    # "Done" on a digest item: quiet until the situation gets worse than it was when handled.
+    handled_at: Mapped[datetime | None]
 
 
 class HealthScore(OrgOwned, Base):

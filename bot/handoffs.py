@@ -1,0 +1,191 @@
+"""Handoffs between the AM and the CSM of an account: platform-neutral, stored on the account's timeline.
+
+Slack and Teams call these; they only carry the messages. Every write is idempotent on the request that
+caused it (origin_ref, external_ref) so a retried request never creates a second handoff or reply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.models import Account, Handoff, HandoffMessage, HandoffThread, Member, utcnow
+
+TOPICS = ("risk", "opportunity", "request")
+MAX_NOTE = 3000
+
+
+class HandoffError(ValueError):
+    """A handoff that cannot be made (no counterpart, not the account's owner, closed): say why."""
+
+
+@dataclass(frozen=True)
+class HandoffDraft:
+    topic: str = "request"
+    note: str = ""
+    promises: str | None = None
+    next_step: str | None = None
+    due_date: date | None = None
+
+
+def counterpart(session: Session, account: Account, member: Member) -> Member:
+    """The AM's counterpart is the account's CSM, and the reverse."""
+    if member.email == account.am_email:
+        email = account.csm_email
+    elif member.email == account.csm_email:
+        email = account.am_email
+    else:
+        raise HandoffError(f"{member.name} is neither the AM nor the CSM of {account.name}")
+    other = session.scalar(
+        select(Member).where(Member.org_id == account.org_id, Member.email == email, Member.active.is_(True))
+    )
+    if other is None:
+        raise HandoffError(
+            f"{account.name} has no {'CSM' if member.email == account.am_email else 'AM'} on file"
+        )
+    return other
+
+
+def start_handoff(
+    session: Session, account: Account, sender: Member, draft: HandoffDraft, origin_ref: str | None = None
+) -> tuple[Handoff, bool]:
+    """Create the handoff (or find the one this same request already created). Returns (handoff, created)."""
+    if origin_ref is not None:
+        existing = session.scalar(
+            select(Handoff).where(Handoff.org_id == account.org_id, Handoff.origin_ref == origin_ref)
+        )
+        if existing is not None:
+            return existing, False
+    if draft.topic not in TOPICS:
+        raise HandoffError(f"topic must be one of {', '.join(TOPICS)}")
+    note = draft.note.strip()
+    if not note:
+        raise HandoffError("a handoff needs a note: what should your pair know or do?")
+    receiver = counterpart(session, account, sender)
+    handoff = Handoff(
+        org_id=account.org_id,
+        account_id=account.id,
+        from_member_id=sender.id,
+        to_member_id=receiver.id,
+        topic=draft.topic,
+        note=note[:MAX_NOTE],
+        promises=draft.promises,
+        next_step=draft.next_step,
+        due_date=draft.due_date,
+        origin_ref=origin_ref,
+    )
+    session.add(handoff)
+    session.flush()
+    return handoff, True
+
+
+def add_reply(
+    session: Session,
+    handoff: Handoff,
+    author: Member | None,
+    platform: str,
+    body: str,
+    external_ref: str | None,
+) -> tuple[HandoffMessage, bool]:
+    """Store a reply once (a retried event carries the same external_ref). Returns (message, created)."""
+    if external_ref is not None:
+        existing = session.scalar(
+            select(HandoffMessage).where(
+                HandoffMessage.handoff_id == handoff.id,
+                HandoffMessage.platform == platform,
+                HandoffMessage.external_ref == external_ref,
+            )
+        )
+        if existing is not None:
+            return existing, False
+    message = HandoffMessage(
+        org_id=handoff.org_id,
+        handoff_id=handoff.id,
+        author_member_id=author.id if author else None,
+        platform=platform,
+        external_ref=external_ref,
+        body=body.strip()[:MAX_NOTE],
+    )
+    session.add(message)
+    session.flush()
+    return message, True
+
+
+def acknowledge(session: Session, handoff: Handoff, member: Member) -> None:
+    if member.id != handoff.to_member_id:
+        raise HandoffError("only the receiver can acknowledge a handoff")
+    if handoff.status == "open":
+        handoff.status, handoff.acknowledged_at = "acknowledged", utcnow()
+
+
+def mark_done(session: Session, handoff: Handoff, member: Member) -> None:
+    if member.id not in (handoff.to_member_id, handoff.from_member_id):
+        raise HandoffError("only the pair of the handoff can close it")
+    if handoff.status != "done":
+        handoff.status, handoff.done_at = "done", utcnow()
+
+
+def record_thread(
+    session: Session, handoff: Handoff, member: Member, platform: str, channel: str, thread_ref: str
+) -> HandoffThread:
+    """Remember where the handoff lives for one side, so replies can be mirrored into it."""
+    row = session.scalar(
+        select(HandoffThread).where(
+            HandoffThread.handoff_id == handoff.id,
+            HandoffThread.platform == platform,
+            HandoffThread.member_id == member.id,
+        )
+    )
+    if row is None:
+        row = HandoffThread(
+            org_id=handoff.org_id,
+            handoff_id=handoff.id,
+            member_id=member.id,
+            platform=platform,
+            channel=channel,
+            thread_ref=thread_ref,
+        )
+        session.add(row)
+    else:
+        row.channel, row.thread_ref = channel, thread_ref
+    session.flush()
+    return row
+
+
+def find_by_thread(session: Session, platform: str, channel: str, thread_ref: str) -> HandoffThread | None:
+    return session.scalar(
+        select(HandoffThread).where(
+            HandoffThread.platform == platform,
+            HandoffThread.channel == channel,
+            HandoffThread.thread_ref == thread_ref,
+        )
+    )
+
+
+def other_threads(session: Session, handoff: Handoff, exclude: HandoffThread) -> list[HandoffThread]:
+    """Where a reply must be mirrored: every thread of the handoff except the one it was written in."""
+    return [
+        t
+        for t in session.scalars(select(HandoffThread).where(HandoffThread.handoff_id == handoff.id))
+        if t.id != exclude.id
+    ]
+
+
+def due_reminders(session: Session, org_id: int, older_than_hours: float) -> list[Handoff]:
+    """Open handoffs nobody acknowledged in time and not yet reminded."""
+    from datetime import timedelta
+
+    cutoff = utcnow() - timedelta(hours=older_than_hours)
+    return list(
+        session.scalars(
+            select(Handoff).where(
+                Handoff.org_id == org_id,
+                Handoff.status == "open",
+                Handoff.created_at < cutoff,
+                Handoff.reminded_at.is_(None),
+            )
+        )
+    )
