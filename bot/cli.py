@@ -187,6 +187,20 @@ def signals(
     _emit(rows, as_json, ["account_name", "kind", "severity", "title"])
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 3000,
+) -> None:
+    """Run the web application: Slack events, Teams messages, health checks."""
+    import uvicorn
+
+    from bot.app import create_app
+
+    db = _db()
+    uvicorn.run(create_app(get_settings(), db), host=host, port=port, log_level="info")
+
+
 def _emit(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None:
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")

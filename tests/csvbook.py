@@ -7,22 +7,64 @@ from pathlib import Path
 from typing import Any
 
 ACCOUNTS = [
-    {"account_id": "A1", "name": "Alpha Corp", "domain": "alpha.example", "am_email": "am@us.example",
-     "csm_email": "csm@us.example", "arr": "120000", "currency": "USD", "seats_purchased": "50",
-     "renewal_date": "2027-03-01"},
-    {"account_id": "A2", "name": "Beta GmbH", "domain": "beta.example", "am_email": "am@us.example",
-     "csm_email": "csm@us.example", "arr": "60000", "currency": "USD", "renewal_date": "2027-06-30"},
+    {
+        "account_id": "A1",
+        "name": "Alpha Corp",
+        "domain": "alpha.example",
+        "am_email": "am@us.example",
+        "csm_email": "csm@us.example",
+        "arr": "120000",
+        "currency": "USD",
+        "seats_purchased": "50",
+        "renewal_date": "2027-03-01",
+    },
+    {
+        "account_id": "A2",
+        "name": "Beta GmbH",
+        "domain": "beta.example",
+        "am_email": "am@us.example",
+        "csm_email": "csm@us.example",
+        "arr": "60000",
+        "currency": "USD",
+        "renewal_date": "2027-06-30",
+    },
 ]
 CONTACTS = [
-    {"contact_id": "C1", "account_id": "A1", "name": "Ann Key", "email": "ann@alpha.example",
-     "role": "champion", "is_key": "yes", "status": "active"},
-    {"contact_id": "C2", "account_id": "A1", "name": "Bob Boss", "email": "bob@alpha.example",
-     "role": "decision_maker", "is_key": "true", "status": "active"},
+    {
+        "contact_id": "C1",
+        "account_id": "A1",
+        "name": "Ann Key",
+        "email": "ann@alpha.example",
+        "role": "champion",
+        "is_key": "yes",
+        "status": "active",
+    },
+    {
+        "contact_id": "C2",
+        "account_id": "A1",
+        "name": "Bob Boss",
+        "email": "bob@alpha.example",
+        "role": "decision_maker",
+        "is_key": "true",
+        "status": "active",
+    },
     {"contact_id": "C3", "account_id": "A2", "name": "Cy User", "role": "user", "is_key": "0"},
 ]
 TEAM = [
-    {"email": "am@us.example", "name": "Ada AM", "role": "am", "slack_user_id": "U1", "timezone": "Europe/Paris"},
-    {"email": "csm@us.example", "name": "Cem CSM", "role": "csm", "teams_user_id": "29:x", "digest_time": "09:00"},
+    {
+        "email": "am@us.example",
+        "name": "Ada AM",
+        "role": "am",
+        "slack_user_id": "U1",
+        "timezone": "Europe/Paris",
+    },
+    {
+        "email": "csm@us.example",
+        "name": "Cem CSM",
+        "role": "csm",
+        "teams_user_id": "29:x",
+        "digest_time": "09:00",
+    },
 ]
 
 

@@ -16,8 +16,16 @@ from tests.csvbook import ACCOUNTS, write_book, write_csv
 def test_reads_a_valid_book(tmp_path: Path) -> None:
     write_book(
         tmp_path,
-        tickets=[{"ticket_id": "T1", "account_id": "A1", "opened_at": "2026-11-01T10:00:00", "priority": "High",
-                  "status": "open", "csat": ""}],
+        tickets=[
+            {
+                "ticket_id": "T1",
+                "account_id": "A1",
+                "opened_at": "2026-11-01T10:00:00",
+                "priority": "High",
+                "status": "open",
+                "csat": "",
+            }
+        ],
         usage=[{"account_id": "A1", "date": "2026-11-20", "active_users": "40", "seats_used": "45"}],
     )
     batch = FileSource(tmp_path).load()
@@ -38,8 +46,11 @@ def test_reads_a_valid_book(tmp_path: Path) -> None:
 def test_bad_rows_are_reported_with_file_and_line_and_the_rest_imports(tmp_path: Path) -> None:
     write_book(
         tmp_path,
-        accounts=[*ACCOUNTS, {"account_id": "A3", "name": "", "arr": "12"},
-                  {"account_id": "A4", "name": "Delta", "arr": "lots"}],
+        accounts=[
+            *ACCOUNTS,
+            {"account_id": "A3", "name": "", "arr": "12"},
+            {"account_id": "A4", "name": "Delta", "arr": "lots"},
+        ],
         tickets=[
             {"ticket_id": "T1", "account_id": "A1", "opened_at": "2026-11-01", "priority": "low"},
             {"ticket_id": "T2", "account_id": "A1", "opened_at": "yesterday", "priority": "low"},
@@ -67,7 +78,12 @@ def test_multiline_cells_keep_the_line_numbers_right(tmp_path: Path) -> None:
     write_book(
         tmp_path,
         notes=[
-            {"note_id": "N1", "account_id": "A1", "created_at": "2026-11-01", "body": "line one\nline two\nthree"},
+            {
+                "note_id": "N1",
+                "account_id": "A1",
+                "created_at": "2026-11-01",
+                "body": "line one\nline two\nthree",
+            },
             {"note_id": "N2", "account_id": "A1", "created_at": "not a date", "body": "x"},
         ],
     )
@@ -94,9 +110,13 @@ def test_hostile_files_get_a_clear_message(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="notes.csv: not UTF-8"):
         FileSource(book).load()
     book = write_book(tmp_path / "huge")
-    write_csv(book / "notes.csv", [{"note_id": "N1", "account_id": "A1", "created_at": "2026-11-01",
-                                    "body": "x" * 2_000_000},
-                                   {"note_id": "N2", "account_id": "A1", "created_at": "2026-11-02", "body": "ok"}])
+    write_csv(
+        book / "notes.csv",
+        [
+            {"note_id": "N1", "account_id": "A1", "created_at": "2026-11-01", "body": "x" * 2_000_000},
+            {"note_id": "N2", "account_id": "A1", "created_at": "2026-11-02", "body": "ok"},
+        ],
+    )
     batch = FileSource(book).load()
     assert [n.note_id for n in batch.notes] == ["N2"]
     assert "notes.csv:2: unreadable CSV row" in str(batch.problems[0])
