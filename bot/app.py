@@ -19,5 +19,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    from bot.admin_api import router as admin_router
+
+    app.include_router(admin_router)
     # Platform routers mount here (each feature adds its own include line).
     return app

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session
 
 from bot.models import Account, Contact, Invoice, Note, Ticket, UsageDay
@@ -24,72 +25,93 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _in_scope(column: Any, account_ids: Iterable[int] | None) -> Any:
+    """All of the org's rows for a full rescore (no giant IN list), the given accounts otherwise."""
+    return true() if account_ids is None else column.in_(list(account_ids))
+
+
 def load_snapshots(
     session: Session, org_id: int, as_of: date, account_ids: Iterable[int] | None = None
 ) -> list[AccountSnapshot]:
     """Snapshots of the org's accounts (or of the given ones) as of the end of `as_of`."""
     query = select(Account).where(Account.org_id == org_id).order_by(Account.id)
     if account_ids is not None:
-        query = query.where(Account.id.in_(list(account_ids)))
+        account_ids = list(account_ids)
+        query = query.where(Account.id.in_(account_ids))
     accounts = list(session.scalars(query))
     ids = [a.id for a in accounts]
     if not ids:
         return []
     end = _start_of(as_of + timedelta(days=1))
-    contacts = defaultdict(list)
-    for c in session.scalars(select(Contact).where(Contact.org_id == org_id, Contact.account_id.in_(ids))):
-        contacts[c.account_id].append(
-            ContactView(
-                c.external_id,
-                c.name,
-                c.email,
-                c.title,
-                c.role,
-                c.is_key,
-                c.status,
-                c.left_at,
-                c.left_evidence,
-            )
-        )
-    usage = defaultdict(list)
-    for u in session.scalars(
-        select(UsageDay)
-        .where(UsageDay.org_id == org_id, UsageDay.account_id.in_(ids))
+    # Core selects of plain columns, not ORM entities: a large book has millions of usage rows.
+    contacts: dict[int, list[ContactView]] = defaultdict(list)
+    for r in session.execute(
+        select(
+            Contact.account_id,
+            Contact.external_id,
+            Contact.name,
+            Contact.email,
+            Contact.title,
+            Contact.role,
+            Contact.is_key,
+            Contact.status,
+            Contact.left_at,
+            Contact.left_evidence,
+        ).where(Contact.org_id == org_id, _in_scope(Contact.account_id, account_ids))
+    ):
+        contacts[r[0]].append(ContactView(*r[1:]))
+    usage: dict[int, list[UsagePoint]] = defaultdict(list)
+    for r in session.execute(
+        select(UsageDay.account_id, UsageDay.day, UsageDay.active_users, UsageDay.seats_used, UsageDay.events)
+        .where(UsageDay.org_id == org_id, _in_scope(UsageDay.account_id, account_ids))
         .where(UsageDay.day > as_of - timedelta(days=USAGE_DAYS), UsageDay.day <= as_of)
         .order_by(UsageDay.account_id, UsageDay.day)
     ):
-        usage[u.account_id].append(UsagePoint(u.day, u.active_users, u.seats_used, u.events))
-    tickets = defaultdict(list)
+        usage[r[0]].append(UsagePoint(*r[1:]))
+    tickets: dict[int, list[TicketView]] = defaultdict(list)
     text_since = _start_of(as_of - timedelta(days=TEXT_DAYS))
-    for t in session.scalars(
-        select(Ticket)
-        .where(Ticket.org_id == org_id, Ticket.account_id.in_(ids), Ticket.opened_at < end)
+    for r in session.execute(
+        select(
+            Ticket.account_id,
+            Ticket.external_id,
+            Ticket.opened_at,
+            Ticket.closed_at,
+            Ticket.priority,
+            Ticket.status,
+            Ticket.subject,
+            Ticket.body,
+            Ticket.csat,
+        )
+        .where(Ticket.org_id == org_id, _in_scope(Ticket.account_id, account_ids), Ticket.opened_at < end)
         .where(or_(Ticket.opened_at >= text_since, Ticket.closed_at.is_(None)))
         .order_by(Ticket.opened_at)
     ):
-        tickets[t.account_id].append(
-            TicketView(
-                t.external_id, t.opened_at, t.closed_at, t.priority, t.status, t.subject, t.body, t.csat
-            )
+        tickets[r[0]].append(TicketView(*r[1:]))
+    invoices: dict[int, list[InvoiceView]] = defaultdict(list)
+    for r in session.execute(
+        select(
+            Invoice.account_id,
+            Invoice.external_id,
+            Invoice.issued_at,
+            Invoice.due_at,
+            Invoice.paid_at,
+            Invoice.amount,
+            Invoice.currency,
+            Invoice.status,
         )
-    invoices = defaultdict(list)
-    for i in session.scalars(
-        select(Invoice)
-        .where(Invoice.org_id == org_id, Invoice.account_id.in_(ids))
+        .where(Invoice.org_id == org_id, _in_scope(Invoice.account_id, account_ids))
         .where(or_(Invoice.issued_at.is_(None), Invoice.issued_at > as_of - timedelta(days=INVOICE_DAYS)))
     ):
-        amount = float(i.amount) if i.amount is not None else None
-        invoices[i.account_id].append(
-            InvoiceView(i.external_id, i.issued_at, i.due_at, i.paid_at, amount, i.currency, i.status)
-        )
-    notes = defaultdict(list)
-    for n in session.scalars(
-        select(Note)
-        .where(Note.org_id == org_id, Note.account_id.in_(ids))
+        amount = float(r.amount) if r.amount is not None else None
+        invoices[r[0]].append(InvoiceView(r[1], r[2], r[3], r[4], amount, r[6], r[7]))
+    notes: dict[int, list[NoteView]] = defaultdict(list)
+    for r in session.execute(
+        select(Note.account_id, Note.external_id, Note.created_at, Note.author_email, Note.body)
+        .where(Note.org_id == org_id, _in_scope(Note.account_id, account_ids))
         .where(Note.created_at >= text_since, Note.created_at < end)
         .order_by(Note.created_at)
     ):
-        notes[n.account_id].append(NoteView(n.external_id, n.created_at, n.author_email, n.body))
+        notes[r[0]].append(NoteView(*r[1:]))
     return [
         AccountSnapshot(
             account_id=a.id,

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from bot import reports
+from bot import cli_admin, reports
 from bot.db import Database, describe
 from bot.orgs import ensure_org, get_org
 from bot.pipeline import outbox_channels, run_alerts, run_digests, run_score, run_sync
@@ -40,7 +40,7 @@ OutOpt = Annotated[
 
 def _db() -> Database:
     settings = get_settings()
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.database_role)
     db.migrate()
     return db
 
@@ -206,6 +206,11 @@ def _emit(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return
     reports.print_table(out, rows, columns)
+
+
+app.add_typer(cli_admin.org_app, name="org")
+app.add_typer(cli_admin.person_app, name="person")
+app.add_typer(cli_admin.keys_app, name="keys")
 
 
 def main() -> None:

@@ -32,13 +32,26 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, role: str | None = None) -> Engine:
+    """An engine; with `role`, every connection runs as that PostgreSQL role (bound by row security)."""
     url = normalize_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    if role:
+        if not role.replace("_", "").isalnum():
+            raise ValueError(f"database role {role!r} must be a plain identifier")
+
+        def _set_role(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"SET ROLE {role}")
+            cursor.close()
+            dbapi_connection.commit()
+
+        event.listen(engine, "connect", _set_role)
+    return engine
 
 
 def describe(url: str) -> str:
@@ -68,9 +81,10 @@ def is_migrated(engine: Engine) -> bool:
 class Database:
     """One engine and its session factory, passed explicitly to everything that needs storage."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, role: str | None = None) -> None:
         self.url = normalize_url(url)
-        self.engine = make_engine(self.url)
+        self.role = role
+        self.engine = make_engine(self.url, role)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -78,7 +92,15 @@ class Database:
         return self.engine.dialect.name
 
     def migrate(self) -> None:
+        """Migrate as the login user (the owner), then (re)apply row security for the app role."""
+        from bot.tenancy import apply_row_level_security
+
         migrate(self.url)
+        owner = make_engine(self.url)
+        try:
+            apply_row_level_security(owner, self.role)
+        finally:
+            owner.dispose()
 
     @contextmanager
     def session(self) -> Iterator[Session]:

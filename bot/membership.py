@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models import ChatLink, Member, Organization
+from bot.tenancy import scope_session
 
 
 class NotAMember(PermissionError):
@@ -55,6 +56,7 @@ def resolve_actor(
         org = session.scalar(select(Organization).where(Organization.slug == default_org))
     if org is None:
         raise NotAMember("this workspace is not linked to a Tandem organization")
+    scope_session(session, org.id)
     column = Member.slack_user_id if platform == "slack" else Member.teams_user_id
     member = session.scalar(
         select(Member).where(Member.org_id == org.id, column == user_id, Member.active.is_(True))

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models import Organization
+from bot.tenancy import scope_session
 
 
 def ensure_org(session: Session, slug: str, name: str | None = None, timezone: str = "UTC") -> Organization:
@@ -14,6 +15,7 @@ def ensure_org(session: Session, slug: str, name: str | None = None, timezone: s
         org = Organization(slug=slug, name=name or slug, timezone=timezone, settings={})
         session.add(org)
         session.flush()
+    scope_session(session, org.id)
     return org
 
 
@@ -21,4 +23,5 @@ def get_org(session: Session, slug: str) -> Organization:
     org = session.scalar(select(Organization).where(Organization.slug == slug))
     if org is None:
         raise LookupError(f"no organization {slug!r}: run `tandem sync` or `tandem demo` first")
+    scope_session(session, org.id)
     return org

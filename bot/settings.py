@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="TANDEM_DATABASE_URL")
+    # PostgreSQL role the application runs as (SET ROLE), bound by row-level security. Unset: the login
+    # user, which as table owner bypasses it. Set it in production (see the README's security section).
+    database_role: str | None = Field(None, validation_alias="TANDEM_DATABASE_ROLE")
     org: str = Field("default", validation_alias="TANDEM_ORG")
     timezone: str = Field("UTC", validation_alias="TANDEM_TIMEZONE")
     # Encrypts secrets at rest (chat tokens, connector credentials). Fernet keys, comma-separated,
@@ -51,6 +54,8 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
     llm_model: str = Field("gpt-4o-mini", validation_alias="TANDEM_LLM_MODEL")
+
+    admin_token: SecretStr | None = Field(None, validation_alias="TANDEM_ADMIN_TOKEN")
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")

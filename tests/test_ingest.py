@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db import Database
-from bot.ingest import IngestReport, Ingestor
+from bot.ingest import Ingestor, IngestReport
 from bot.models import Account, ChangeEvent, Contact, Member, SyncRun, Ticket, UsageDay
 from bot.orgs import ensure_org
 from integrations.base import SourceError
