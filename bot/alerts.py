@@ -79,6 +79,8 @@ def _alert_view(session: Session, account: Account, signal: Signal, today: date)
         account_id=account.id,
         account_name=account.name,
         arr=float(account.arr) if account.arr is not None else None,
+        currency=account.currency or "USD",
+        crm_url=account.crm_url,
         contact_name=(contact.name if contact and contact.name else evidence.get("contact_name", signal.key)),
         contact_title=contact.title if contact else None,
         contact_role=contact.role if contact else None,

@@ -74,6 +74,8 @@ class StakeholderAlert(BaseModel):
     account_id: int
     account_name: str
     arr: float | None = None
+    currency: str = "USD"
+    crm_url: str | None = None
     contact_name: str
     contact_title: str | None = None
     contact_role: str | None = None

@@ -49,11 +49,12 @@ def _message(
     alert: StakeholderAlert | None = None,
 ) -> OutgoingMessage:
     if digest is not None:
-        text = digest_fallback_text(digest)
+        # Slack's fallback is escaped for mrkdwn; Teams notifications show plain text.
+        text = digest_fallback_text(digest) if platform == "slack" else _plain_digest_summary(digest)
         blocks = digest_blocks(digest) if platform == "slack" else []
         card = digest_card(digest) if platform == "teams" else None
     elif alert is not None:
-        text = alert_fallback_text(alert)
+        text = alert_fallback_text(alert) if platform == "slack" else f"Key stakeholder left {alert.account_name}"
         blocks = alert_blocks(alert) if platform == "slack" else []
         card = alert_card(alert) if platform == "teams" else None
     else:
@@ -68,3 +69,7 @@ def _message(
         blocks=blocks,
         card=card,
     )
+
+
+def _plain_digest_summary(digest: Digest) -> str:
+    return f"Tandem digest for {digest.member_name}: {len(digest.items)} items, {digest.more_count} more."

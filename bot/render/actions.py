@@ -1,8 +1,14 @@
-"""The actions a person can take on a digest item or an alert, the same on Slack and Teams."""
+"""The actions a person can take on a digest item or an alert, and their payloads, shared by Slack and Teams.
+
+Slack wants every action_id unique within a message, so a button's action_id is `<action>:<item index>`
+("snooze_7d:3"). Handlers must match by prefix: in Bolt, `app.action(action_pattern(SNOOZE))`.
+What the button is about travels in its value (Slack) or data (Teams), never in the action_id.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 OPEN_ACCOUNT = "open_account"
@@ -12,6 +18,9 @@ DONE = "item_done"
 FEEDBACK_USEFUL = "feedback_useful"
 FEEDBACK_NOT_USEFUL = "feedback_not_useful"
 ALL_ACTIONS = (OPEN_ACCOUNT, SNOOZE, HANDOFF, DONE, FEEDBACK_USEFUL, FEEDBACK_NOT_USEFUL)
+ITEM_ACTIONS = (OPEN_ACCOUNT, SNOOZE, HANDOFF, DONE)
+FEEDBACK_ACTIONS = (FEEDBACK_USEFUL, FEEDBACK_NOT_USEFUL)
+ALERT_ACTIONS = (OPEN_ACCOUNT, HANDOFF)
 
 LABELS = {
     OPEN_ACCOUNT: "Open account",
@@ -21,31 +30,66 @@ LABELS = {
     FEEDBACK_USEFUL: "Useful",
     FEEDBACK_NOT_USEFUL: "Not useful",
 }
-MAX_SIGNAL_IDS = 50  # keeps a Slack button value far below its 2,000-character limit
+VALUE_LIMIT = 2000  # Slack's limit on a button value
+MAX_SIGNAL_IDS = 40  # an item merges a handful of signals; this keeps a value well under VALUE_LIMIT
 
 
 def slack_action_id(action: str, index: int) -> str:
-    """Slack wants action ids unique within a message: handlers match them by the prefix before ':'."""
     return f"{action}:{index}"
 
 
+def action_pattern(action: str) -> re.Pattern[str]:
+    """What a Slack handler registers for `action`: the bare id or the id with any item index."""
+    return re.compile(rf"^{re.escape(action)}(:\d+)?$")
+
+
 def parse_action_id(action_id: str) -> str:
-    return action_id.split(":", 1)[0]
+    """The action of a Slack action_id ("snooze_7d:3" -> "snooze_7d"); ValueError when it is none of ours."""
+    action = action_id.split(":", 1)[0]
+    if action not in ALL_ACTIONS or not action_pattern(action).match(action_id):
+        raise ValueError(f"unknown action id {action_id[:80]!r}")
+    return action
+
+
+def _ids(signal_ids: list[int]) -> list[int]:
+    return [int(s) for s in signal_ids[:MAX_SIGNAL_IDS]]
 
 
 def button_value(account_id: int, signal_ids: list[int]) -> str:
-    return json.dumps({"a": account_id, "s": signal_ids[:MAX_SIGNAL_IDS]}, separators=(",", ":"))
+    """The compact JSON a Slack button carries: {"a": account_id, "s": [signal ids]}."""
+    return json.dumps({"a": int(account_id), "s": _ids(signal_ids)}, separators=(",", ":"))
 
 
-def parse_button_value(value: str) -> tuple[int, list[int]]:
-    """Read a button value back; anything malformed raises ValueError (a forged or stale payload)."""
-    data = json.loads(value)
-    account_id, signal_ids = data["a"], data.get("s", [])
-    if not isinstance(account_id, int) or not all(isinstance(s, int) for s in signal_ids):
+def _checked(account_id: Any, signal_ids: Any) -> tuple[int, list[int]]:
+    def is_int(x: Any) -> bool:
+        return isinstance(x, int) and not isinstance(x, bool)
+
+    if not is_int(account_id) or not isinstance(signal_ids, list) or not all(map(is_int, signal_ids)):
         raise ValueError("malformed action payload")
     return account_id, list(signal_ids)
 
 
+def parse_button_value(value: str) -> tuple[int, list[int]]:
+    """Read a Slack button value back; anything malformed (forged, stale, cut) raises ValueError."""
+    if len(value) > VALUE_LIMIT:
+        raise ValueError("action payload too long")
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ValueError("malformed action payload") from exc
+    if not isinstance(data, dict):
+        raise ValueError("malformed action payload")
+    return _checked(data.get("a"), data.get("s", []))
+
+
 def submit_data(action: str, account_id: int, signal_ids: list[int]) -> dict[str, Any]:
-    """The `data` of a Teams Action.Submit."""
-    return {"action": action, "account_id": account_id, "signal_ids": signal_ids[:MAX_SIGNAL_IDS]}
+    """The `data` of a Teams Action.Submit: {"action": ..., "account_id": ..., "signal_ids": [...]}."""
+    return {"action": action, "account_id": int(account_id), "signal_ids": _ids(signal_ids)}
+
+
+def parse_submit_data(data: Any) -> tuple[str, int, list[int]]:
+    """Read a Teams Action.Submit `data` back as (action, account_id, signal_ids); ValueError if malformed."""
+    if not isinstance(data, dict) or data.get("action") not in ALL_ACTIONS:
+        raise ValueError("malformed action payload")
+    account_id, signal_ids = _checked(data.get("account_id"), data.get("signal_ids", []))
+    return str(data["action"]), account_id, signal_ids

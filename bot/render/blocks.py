@@ -1,172 +1,205 @@
-"""Slack Block Kit for digests and alerts: pure functions of the views, within Slack's limits."""
+"""Slack Block Kit for digests and alerts: pure functions of the views, always within Slack's limits.
+
+Every piece of data goes through `md()`: cleaned, clipped, and escaped so it can never become a mention,
+a link or a broadcast (a contact named "<!channel>" shows as typed and pings nobody).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.render import actions as act
-from bot.render.format import CHANGE_LABELS, ROLE_NAMES, clip, money, percent, renewal, severity
-from bot.views import Digest, DigestItem, StakeholderAlert
+from bot.render import format as fmt
+from bot.render.validate import MAX_BLOCKS, MAX_TEXT_CHARS, slack_text_length
+from bot.views import Digest, DigestItem, HandoffSummary, StakeholderAlert
 
 SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000
 HEADER_LIMIT = 150
 BUTTON_LIMIT = 75
 CONTEXT_LIMIT = 2000
-MAX_ITEMS_SHOWN = 8  # 5 blocks an item + header and footer stays under Slack's 50 blocks
-MAX_HANDOFFS_SHOWN = 5
+FALLBACK_LIMIT = 3000
+TEXT_BUDGET = MAX_TEXT_CHARS - 1000  # headroom: Slack counts its limit a little differently than we do
+
+Block = dict[str, Any]
 
 
 def escape(text: str | None) -> str:
-    """Neutralise Slack's control characters in data: a name like <!channel> must not ping anyone."""
+    """Neutralise Slack's control characters: &, < and > are the only ones that make mentions and links."""
     return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def md(text: str | None, limit: int, multiline: bool = False) -> str:
+    """Data for mrkdwn: cleaned, escaped, at most `limit` characters, never cut inside an entity."""
+    escaped = escape(fmt.clean(text, limit, multiline))
+    if len(escaped) <= limit:
+        return escaped
+    return re.sub(r"&[a-z]{0,3}$", "", escaped[: limit - 1]) + "…"
+
+
 def _text(text: str, kind: str = "mrkdwn") -> dict[str, Any]:
-    return {"type": kind, "text": text}
+    return {"type": kind, "text": text} if kind == "mrkdwn" else {"type": kind, "text": text, "emoji": True}
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _text(clip(text, SECTION_LIMIT))}
+def _section(text: str) -> Block:
+    return {"type": "section", "text": _text(fmt.clip(text, SECTION_LIMIT))}
 
 
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_text(clip(text, CONTEXT_LIMIT))]}
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [_text(fmt.clip(text, CONTEXT_LIMIT))]}
 
 
-def _button(action: str, index: int, value: str, style: str | None = None) -> dict[str, Any]:
-    button = {
+def _header(text: str) -> Block:
+    return {"type": "header", "text": _text(fmt.clean(text, HEADER_LIMIT) or "Tandem", "plain_text")}
+
+
+def _button(action: str, index: int, value: str, url: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
         "type": "button",
         "action_id": act.slack_action_id(action, index),
-        "text": _text(clip(act.LABELS[action], BUTTON_LIMIT), "plain_text"),
+        "text": _text(fmt.clip(act.LABELS[action], BUTTON_LIMIT), "plain_text"),
         "value": value,
     }
-    if style:
-        button["style"] = style
+    if url:
+        button["url"] = url  # opens the CRM; Slack still sends the click, which handlers just acknowledge
+    if action == act.DONE:
+        button["style"] = "primary"
     return button
 
 
-def _open_button(index: int, value: str, url: str | None) -> dict[str, Any]:
-    button = _button(act.OPEN_ACCOUNT, index, value)
-    if url and url.startswith(("https://", "http://")) and len(url) <= 3000:
-        button["url"] = url
-    return button
-
-
-def _figures_line(d: Digest) -> str:
+def _figures(d: Digest) -> Block:
     f = d.figures
-    return (
-        f"*{f.accounts}* accounts · ARR at risk *{money(f.arr_at_risk, f.currency)}* · "
-        f"expansion pipeline *{money(f.expansion_pipeline, f.currency)}* · "
-        f"renewals in 90 days *{f.renewals_90d}* ({money(f.renewals_90d_arr, f.currency)}) · "
-        f"coverage (30 days) *{percent(f.coverage_30d)}*"
-    )
-
-
-def _item_blocks(item: DigestItem, index: int, currency: str) -> list[dict[str, Any]]:
-    facts = [
-        f"ARR {money(item.arr, currency)}",
-        f"renewal {renewal(item.renewal_date, item.days_to_renewal)}",
+    fields = [
+        ("Accounts", str(f.accounts)),
+        ("ARR at risk", fmt.money(f.arr_at_risk, f.currency)),
+        ("Expansion pipeline", fmt.money(f.expansion_pipeline, f.currency)),
+        ("Renewals in 90 days", f"{f.renewals_90d} ({fmt.money(f.renewals_90d_arr, f.currency)})"),
+        ("Coverage (30 days)", fmt.percent(f.coverage_30d)),
     ]
+    return {"type": "section", "fields": [_text(f"*{title}*\n{escape(value)}") for title, value in fields]}
+
+
+def _item_blocks(item: DigestItem, index: int, currency: str) -> list[Block]:
+    facts = [f"ARR {fmt.money(item.arr, currency)}", f"Renewal {fmt.renewal(item.renewal_date, item.days_to_renewal)}"]
     if item.health is not None:
-        facts.append(f"health {item.health}/100")
-    reasons = "\n".join(f"• {escape(clip(r, 300))}" for r in item.reasons[:3])
-    name, headline = escape(clip(item.account_name, 200)), escape(clip(item.headline, 300))
-    change = CHANGE_LABELS.get(item.change, item.change)
-    text = f"{severity(item.severity)} · *{name}* — {headline}  `{change}`\n{' · '.join(facts)}\n{reasons}"
+        facts.append(f"Health {item.health}/100")
+    lines = [
+        f"{fmt.severity(item.severity)} · *{md(item.account_name, fmt.NAME)}* · `{escape(fmt.change(item.change))}`",
+        md(item.headline, fmt.HEADLINE),
+        escape(" · ".join(facts)),
+        *(f"• {md(reason, fmt.REASON)}" for reason in item.reasons[: fmt.MAX_REASONS]),
+    ]
+    if item.next_step.strip():
+        lines.append(f"*Next step:* {md(item.next_step, fmt.NEXT_STEP)}")
     value = act.button_value(item.account_id, item.signal_ids)
+    url = fmt.safe_url(item.crm_url)
     return [
-        _section(text),
-        _context(f"*Next step:* {escape(clip(item.next_step, 1000))}" if item.next_step else "No next step"),
+        {"type": "divider"},
+        _section("\n".join(lines)),
         {
             "type": "actions",
             "block_id": f"item:{index}",
-            "elements": [
-                _open_button(index, value, item.crm_url),
-                _button(act.SNOOZE, index, value),
-                _button(act.HANDOFF, index, value),
-                _button(act.DONE, index, value, "primary"),
-            ],
+            "elements": [_button(a, index, value, url if a == act.OPEN_ACCOUNT else None) for a in act.ITEM_ACTIONS],
         },
         {
             "type": "actions",
             "block_id": f"feedback:{index}",
-            "elements": [
-                _button(act.FEEDBACK_USEFUL, index, value),
-                _button(act.FEEDBACK_NOT_USEFUL, index, value),
-            ],
+            "elements": [_button(a, index, value) for a in act.FEEDBACK_ACTIONS],
         },
     ]
 
 
-def digest_blocks(d: Digest) -> list[dict[str, Any]]:
-    title = f"Good morning {d.member_name or d.member_email} — {d.day:%A %b} {d.day.day}"
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _text(clip(title, HEADER_LIMIT), "plain_text")},
-        _context(f"{ROLE_NAMES.get(d.role, d.role)} · {_figures_line(d)}"),
-        _section(escape(d.opening) + ("\n_(written by the model)_" if d.opening_by_model else "")),
+def _handoff_line(h: HandoffSummary) -> str:
+    details = [md(h.topic, fmt.SHORT), md(h.status, fmt.SHORT)]
+    if h.due_date:
+        details.append(f"due {fmt.day_label(h.due_date)}")
+    line = f"• *{md(h.account_name, fmt.NAME)}* from {md(h.from_name, fmt.SHORT)} · {' · '.join(details)}"
+    return line + (f"\n    {md(h.note, fmt.NOTE)}" if h.note.strip() else "")
+
+
+def _handoffs(d: Digest) -> list[Block]:
+    if not d.handoffs:
+        return []
+    lines = [_handoff_line(h) for h in d.handoffs[: fmt.MAX_HANDOFFS_SHOWN]]
+    if len(d.handoffs) > fmt.MAX_HANDOFFS_SHOWN:
+        lines.append(f"…and {len(d.handoffs) - fmt.MAX_HANDOFFS_SHOWN} more handoffs")
+    return [{"type": "divider"}, _section("*Handoffs waiting on you*\n" + "\n".join(lines))]
+
+
+def _more(count: int) -> list[Block]:
+    return [_context(f"…and {count} more: `/account &lt;name&gt;` shows any account.")] if count > 0 else []
+
+
+def digest_blocks(d: Digest) -> list[Block]:
+    """The morning digest: header and figures, the opening, then each item with its buttons."""
+    name = fmt.clean(d.member_name, fmt.SHORT) or fmt.clean(d.member_email, fmt.SHORT)
+    blocks: list[Block] = [
+        _header(f"{name} · {fmt.long_day(d.day)}"),
+        _context(f"Tandem digest for *{escape(name)}*, {escape(fmt.role_name(d.role))}"),
+        _figures(d),
+        _section(md(d.opening, fmt.OPENING, multiline=True) or "Here is your book today."),
     ]
+    if d.opening_by_model:
+        blocks.append(_context("_(written by the model)_"))
     if d.stale_sources:
-        blocks.append(_context(f"⚠️ Stale data: {escape(', '.join(d.stale_sources))}"))
-    shown = d.items[:MAX_ITEMS_SHOWN]
-    for index, item in enumerate(shown):
-        blocks.append({"type": "divider"})
-        blocks.extend(_item_blocks(item, index, d.figures.currency))
-    more = d.more_count + len(d.items) - len(shown)
-    if more:
-        blocks.append(_context(f"…and {more} more: `/account <name>` for any of them."))
-    if d.handoffs:
-        lines = [
-            f"• *{escape(clip(h.account_name, 100))}* from {escape(clip(h.from_name, 100))} "
-            f"({h.topic}, {h.status}): {escape(clip(h.note, 200))}"
-            for h in d.handoffs[:MAX_HANDOFFS_SHOWN]
-        ]
-        if len(d.handoffs) > MAX_HANDOFFS_SHOWN:
-            lines.append(f"…and {len(d.handoffs) - MAX_HANDOFFS_SHOWN} more handoffs")
-        blocks.extend([{"type": "divider"}, _section("*Handoffs waiting on you*\n" + "\n".join(lines))])
-    if not d.items and not d.handoffs:
+        stale = ", ".join(md(s, fmt.SHORT) for s in d.stale_sources[: fmt.MAX_LIST])
+        blocks.append(_context(f"⚠️ Some data is stale, signals from it may be out of date: {stale}"))
+    # Items go in while the message stays under Slack's block and text limits; the rest count as "more".
+    tail = _more(len(d.items) + d.more_count) + _handoffs(d)
+    used_blocks, used_text = len(blocks) + len(tail), slack_text_length(blocks + tail)
+    shown: list[Block] = []
+    count = 0
+    for index, item in enumerate(d.items[: fmt.MAX_ITEMS_SHOWN]):
+        item_blocks = _item_blocks(item, index, d.figures.currency)
+        size = slack_text_length(item_blocks)
+        if used_blocks + len(item_blocks) > MAX_BLOCKS or used_text + size > TEXT_BUDGET:
+            break
+        shown += item_blocks
+        used_blocks, used_text, count = used_blocks + len(item_blocks), used_text + size, count + 1
+    blocks += shown + _more(len(d.items) - count + d.more_count) + _handoffs(d)
+    if not d.items and not d.more_count and not d.handoffs:
         blocks.append(_context("Nothing needs you today. Enjoy the quiet."))
     return blocks
 
 
 def digest_fallback_text(d: Digest) -> str:
-    return clip(
-        f"Tandem digest for {d.member_name}: {len(d.items)} items, {d.more_count} more. {d.opening}", 3000
+    """The notification text: Slack parses it as mrkdwn too, so data is escaped here as well."""
+    name = md(d.member_name or d.member_email, fmt.SHORT)
+    total = len(d.items) + d.more_count
+    accounts = ", ".join(md(i.account_name, 60) for i in d.items[:3])
+    needs = f"{total} account{'s' if total != 1 else ''} need you" if total else "nothing needs you"
+    text = f"Tandem digest for {name}, {fmt.long_day(d.day)}: {needs}" + (
+        f" ({accounts}{'…' if total > 3 else ''})" if accounts else "."
     )
+    return fmt.clip(text, FALLBACK_LIMIT)
 
 
-def alert_blocks(a: StakeholderAlert) -> list[dict[str, Any]]:
-    who = escape(clip(a.contact_name, 150))
-    role = ", ".join(escape(clip(x, 100)) for x in (a.contact_title, a.contact_role) if x)
+def alert_blocks(a: StakeholderAlert) -> list[Block]:
+    """A key contact left: who, where, what it puts at risk and what to do, with Open account / Hand off."""
+    who = md(fmt.person(a.contact_name, a.contact_title, a.contact_role), 3 * fmt.SHORT)
+    since = f" (since {fmt.day_label(a.since)})" if a.since else ""
     lines = [
-        f"*{who}*{f' ({role})' if role else ''} has left *{escape(clip(a.account_name, 200))}*"
-        + (f" since {a.since:%b} {a.since.day}." if a.since else "."),
-        f"ARR {money(a.arr)} · renewal {renewal(a.renewal_date, a.days_to_renewal)}",
+        f"*{who}* has left *{md(a.account_name, fmt.NAME)}*{since}.",
+        f"ARR {fmt.money(a.arr)} · Renewal {fmt.renewal(a.renewal_date, a.days_to_renewal)}",
     ]
     if a.single_threaded:
-        lines.append("⚠️ The account is now *single-threaded*: fewer than two key contacts remain.")
+        lines.append("⚠️ *Single-threaded:* fewer than two key contacts remain on this account.")
     if a.others_to_engage:
-        lines.append("Who else to engage: " + ", ".join(escape(clip(o, 150)) for o in a.others_to_engage[:5]))
-    value = act.button_value(a.account_id, [])
-    blocks = [
-        {
-            "type": "header",
-            "text": _text(clip(f"Key stakeholder left {a.account_name}", HEADER_LIMIT), "plain_text"),
-        },
-        _section("\n".join(lines)),
-    ]
+        others = ", ".join(md(o, 2 * fmt.SHORT) for o in a.others_to_engage[: fmt.MAX_LIST])
+        lines.append(f"*Who else to engage:* {others}")
+    if a.next_step.strip():
+        lines.append(f"*Next step:* {md(a.next_step, fmt.NEXT_STEP)}")
+    blocks = [_header(f"Key stakeholder left {fmt.clean(a.account_name, fmt.NAME)}"), _section("\n".join(lines))]
     if a.evidence:
-        blocks.append(_context("Evidence: " + escape(", ".join(a.evidence[:10]))))
-    if a.next_step:
-        blocks.append(_context(f"*Next step:* {escape(clip(a.next_step, 1000))}"))
+        blocks.append(_context("Evidence: " + "; ".join(escape(fmt.evidence(e)) for e in a.evidence[: fmt.MAX_LIST])))
+    value = act.button_value(a.account_id, [])
     blocks.append(
-        {
-            "type": "actions",
-            "block_id": "alert",
-            "elements": [_button(act.OPEN_ACCOUNT, 0, value), _button(act.HANDOFF, 0, value)],
-        }
+        {"type": "actions", "block_id": "alert", "elements": [_button(x, 0, value) for x in act.ALERT_ACTIONS]}
     )
     return blocks
 
 
 def alert_fallback_text(a: StakeholderAlert) -> str:
-    return clip(f"Key stakeholder left {a.account_name}: {a.contact_name}", 3000)
+    who = md(fmt.person(a.contact_name, a.contact_title), 2 * fmt.SHORT)
+    return fmt.clip(f"Key stakeholder left {md(a.account_name, fmt.NAME)}: {who}", FALLBACK_LIMIT)

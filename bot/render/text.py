@@ -1,58 +1,96 @@
-"""Plain text for the terminal: the same facts, readable without any chat client."""
+"""Plain text for the terminal: the same facts as the chat messages, readable without any chat client.
+
+No markup of any kind, and data is cleaned of control characters, so printing it (through rich with
+markup=False, or plain print) can neither style nor move the cursor.
+"""
 
 from __future__ import annotations
 
-from bot.render.format import CHANGE_LABELS, ROLE_NAMES, money, percent, renewal, severity
-from bot.views import Digest, StakeholderAlert
+from bot.render import actions as act
+from bot.render import format as fmt
+from bot.views import Digest, DigestItem, HandoffSummary, StakeholderAlert
+
+INDENT = "   "
+
+
+def _item(number: int, item: DigestItem, currency: str) -> list[str]:
+    facts = [f"ARR {fmt.money(item.arr, currency)}", f"Renewal {fmt.renewal(item.renewal_date, item.days_to_renewal)}"]
+    if item.health is not None:
+        facts.append(f"Health {item.health}/100")
+    lines = [
+        f"{number}. {fmt.severity(item.severity)} · {fmt.clean(item.account_name, fmt.NAME)} · "
+        f"({fmt.change(item.change)})",
+        INDENT + fmt.clean(item.headline, fmt.HEADLINE),
+        INDENT + " · ".join(facts),
+        *(f"{INDENT}• {fmt.clean(r, fmt.REASON)}" for r in item.reasons[: fmt.MAX_REASONS]),
+    ]
+    if item.next_step.strip():
+        lines.append(f"{INDENT}Next step: {fmt.clean(item.next_step, fmt.NEXT_STEP)}")
+    if url := fmt.safe_url(item.crm_url):
+        lines.append(f"{INDENT}{act.LABELS[act.OPEN_ACCOUNT]}: {url}")
+    return lines
+
+
+def _handoff(h: HandoffSummary) -> list[str]:
+    details = [fmt.clean(h.topic, fmt.SHORT), fmt.clean(h.status, fmt.SHORT)]
+    if h.due_date:
+        details.append(f"due {fmt.day_label(h.due_date)}")
+    line = f"• {fmt.clean(h.account_name, fmt.NAME)} from {fmt.clean(h.from_name, fmt.SHORT)} · {' · '.join(details)}"
+    return [line] + ([f"  {fmt.clean(h.note, fmt.NOTE)}"] if h.note.strip() else [])
 
 
 def digest_text(d: Digest) -> str:
+    """The digest as the chat messages show it: the same items, cut at the same place."""
     f = d.figures
+    name = fmt.clean(d.member_name, fmt.SHORT) or fmt.clean(d.member_email, fmt.SHORT)
     lines = [
-        f"{d.member_name} · {ROLE_NAMES.get(d.role, d.role)} · {d.day.isoformat()}",
-        f"{f.accounts} accounts · ARR at risk {money(f.arr_at_risk, f.currency)} · expansion pipeline "
-        f"{money(f.expansion_pipeline, f.currency)} · renewals in 90 days {f.renewals_90d} "
-        f"({money(f.renewals_90d_arr, f.currency)}) · coverage {percent(f.coverage_30d)}",
+        f"{name} · {fmt.long_day(d.day)}",
+        f"Tandem digest for {name}, {fmt.role_name(d.role)}",
+        f"Accounts {f.accounts} · ARR at risk {fmt.money(f.arr_at_risk, f.currency)} · "
+        f"Expansion pipeline {fmt.money(f.expansion_pipeline, f.currency)} · "
+        f"Renewals in 90 days {f.renewals_90d} ({fmt.money(f.renewals_90d_arr, f.currency)}) · "
+        f"Coverage (30 days) {fmt.percent(f.coverage_30d)}",
         "",
-        d.opening + ("  (written by the model)" if d.opening_by_model else ""),
+        fmt.clean(d.opening, fmt.OPENING, multiline=True) or "Here is your book today.",
     ]
+    if d.opening_by_model:
+        lines.append("(written by the model)")
     if d.stale_sources:
-        lines.append(f"! Stale data: {', '.join(d.stale_sources)}")
-    for number, item in enumerate(d.items, 1):
-        lines += [
-            "",
-            f"{number}. [{severity(item.severity)}] {item.account_name} — {item.headline}"
-            f"  ({CHANGE_LABELS.get(item.change, item.change)})",
-            f"   ARR {money(item.arr, f.currency)} · "
-            f"renewal {renewal(item.renewal_date, item.days_to_renewal)}"
-            + (f" · health {item.health}/100" if item.health is not None else ""),
-        ]
-        lines += [f"   - {reason}" for reason in item.reasons[:3]]
-        if item.next_step:
-            lines.append(f"   Next step: {item.next_step}")
-    if d.more_count:
-        lines += ["", f"…and {d.more_count} more."]
+        stale = ", ".join(fmt.clean(s, fmt.SHORT) for s in d.stale_sources[: fmt.MAX_LIST])
+        lines.append(f"! Some data is stale, signals from it may be out of date: {stale}")
+    shown = d.items[: fmt.MAX_ITEMS_SHOWN]
+    for number, item in enumerate(shown, 1):
+        lines += ["", *_item(number, item, f.currency)]
+    if more := len(d.items) - len(shown) + d.more_count:
+        lines += ["", f"…and {more} more: /account <name> shows any account."]
     if d.handoffs:
-        lines += ["", "Handoffs waiting on you:"]
-        lines += [
-            f" - {h.account_name} from {h.from_name} ({h.topic}, {h.status}): {h.note}" for h in d.handoffs
-        ]
+        lines += ["", "Handoffs waiting on you"]
+        for h in d.handoffs[: fmt.MAX_HANDOFFS_SHOWN]:
+            lines += _handoff(h)
+        if len(d.handoffs) > fmt.MAX_HANDOFFS_SHOWN:
+            lines.append(f"…and {len(d.handoffs) - fmt.MAX_HANDOFFS_SHOWN} more handoffs")
+    if not d.items and not d.more_count and not d.handoffs:
+        lines += ["", "Nothing needs you today. Enjoy the quiet."]
     return "\n".join(lines)
 
 
 def alert_text(a: StakeholderAlert) -> str:
-    role = ", ".join(x for x in (a.contact_title, a.contact_role) if x)
+    """The stakeholder-left alert: who, where, what it puts at risk and what to do."""
+    who = fmt.person(a.contact_name, a.contact_title, a.contact_role)
+    since = f" (since {fmt.day_label(a.since)})" if a.since else ""
     lines = [
-        f"Key stakeholder left {a.account_name}: {a.contact_name}{f' ({role})' if role else ''}"
-        + (f", since {a.since.isoformat()}" if a.since else ""),
-        f"ARR {money(a.arr)} · renewal {renewal(a.renewal_date, a.days_to_renewal)}",
+        f"Key stakeholder left {fmt.clean(a.account_name, fmt.NAME)}",
+        f"{who} has left {fmt.clean(a.account_name, fmt.NAME)}{since}.",
+        f"ARR {fmt.money(a.arr)} · Renewal {fmt.renewal(a.renewal_date, a.days_to_renewal)}",
     ]
     if a.single_threaded:
-        lines.append("The account is now single-threaded: fewer than two key contacts remain.")
+        lines.append("! Single-threaded: fewer than two key contacts remain on this account.")
     if a.others_to_engage:
-        lines.append("Who else to engage: " + ", ".join(a.others_to_engage))
+        lines.append(
+            "Who else to engage: " + ", ".join(fmt.clean(o, 2 * fmt.SHORT) for o in a.others_to_engage[: fmt.MAX_LIST])
+        )
+    if a.next_step.strip():
+        lines.append(f"Next step: {fmt.clean(a.next_step, fmt.NEXT_STEP)}")
     if a.evidence:
-        lines.append("Evidence: " + ", ".join(a.evidence))
-    if a.next_step:
-        lines.append(f"Next step: {a.next_step}")
+        lines.append("Evidence: " + "; ".join(fmt.evidence(e) for e in a.evidence[: fmt.MAX_LIST]))
     return "\n".join(lines)
