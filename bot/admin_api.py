@@ -149,7 +149,7 @@ def put_member(slug: str, email: str, body: MemberIn, session: SessionDep) -> Me
     org = _org(session, slug)
     email = email.strip().lower()
     if not re.match(r"^[^@\s]+@[^@\s]+$", email) or len(email) > 320:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "not an email address")
+        raise HTTPException(422, "not an email address")
     member = session.scalar(select(Member).where(Member.org_id == org.id, Member.email == email))
     if member is None:
         member = Member(org_id=org.id, email=email, role=body.role)
@@ -197,7 +197,7 @@ def put_org_settings(slug: str, body: SettingsIn, session: SessionDep) -> dict[s
     try:
         config = ScoringConfig.from_settings(body.scoring)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(422, str(exc)) from None
     org.settings = dict(org.settings or {}) | {"scoring": body.scoring}
     audit.record(session, org.id, "admin-api", "settings.update", f"org:{slug}", keys=len(body.scoring))
     return {"scoring": config.model_dump()}

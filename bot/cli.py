@@ -24,7 +24,7 @@ app = typer.Typer(
     help="Tandem: the shared read of every account, for the AM and the CSM.", no_args_is_help=True
 )
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 OrgOpt = Annotated[
     str | None, typer.Option("--org", help="Organization slug (default: TANDEM_ORG or 'default').")

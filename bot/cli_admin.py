@@ -22,7 +22,7 @@ org_app = typer.Typer(help="Export or delete an organization's data.", no_args_i
 person_app = typer.Typer(help="Erase one person's personal data.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys of stored secrets.", no_args_is_help=True)
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _db() -> Database:

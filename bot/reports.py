@@ -64,13 +64,14 @@ def account_rows(session: Session, org_id: int) -> list[dict[str, Any]]:
         .group_by(HealthScore.account_id)
         .subquery()
     )
-    health = dict(
-        session.execute(
+    health = {
+        account_id: score
+        for account_id, score in session.execute(
             select(HealthScore.account_id, HealthScore.score).join(
                 latest, (latest.c.account_id == HealthScore.account_id) & (latest.c.day == HealthScore.day)
             )
-        ).tuples()
-    )
+        )
+    }
     kinds: dict[int, list[str]] = defaultdict(list)
     for account_id, kind in session.execute(
         select(Signal.account_id, Signal.kind)

@@ -1,77 +1,161 @@
-"""Thresholds, windows and weights: per-organization, with defaults that suit a typical B2B book."""
+"""Scoring thresholds: defaults that suit a typical B2B book, overridable per organization.
+
+Every field is documented where it is declared; `from_settings` is the one way settings become a config,
+and it refuses nonsense (negative windows, weights that do not sum to 1, unknown keys) with a clear message.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-HEALTH_COMPONENTS = ("usage", "seats", "support", "billing", "relationship", "engagement")
+from scoring.results import SIGNAL_KINDS
+
+Days = int  # a window in days: always > 0 (each field says gt=0)
+
+
+class HealthWeights(BaseModel):
+    """How much each health component counts; they must sum to 1."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    usage: float = Field(default=0.25, ge=0, le=1, description="active users now against the weeks before")
+    seats: float = Field(default=0.15, ge=0, le=1, description="seat utilisation")
+    support: float = Field(default=0.25, ge=0, le=1, description="open urgent/high tickets, CSAT")
+    billing: float = Field(default=0.10, ge=0, le=1, description="failed and overdue invoices")
+    relationship: float = Field(default=0.15, ge=0, le=1, description="active key contacts, recent departures")
+    engagement: float = Field(default=0.10, ge=0, le=1, description="days since the last touch (note)")
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> HealthWeights:
+        total = sum(self.model_dump().values())
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ValueError(f"health weights must sum to 1, got {total:g}")
+        return self
 
 
 class ScoringConfig(BaseModel):
+    """Thresholds of the signal rules and the health score. Fractions are 0-1 (0.2 = 20%)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    health_threshold: int = Field(60, ge=0, le=100, description="below this an account is unhealthy")
-    sharp_decline: int = Field(
-        15, ge=1, le=100, description="health points lost in 30 days that count as sharp"
+    # Health
+    health_weights: HealthWeights = Field(
+        default_factory=HealthWeights, description="weight of each health component, summing to 1"
     )
-    renewal_window_days: int = Field(120, ge=1, le=730, description="renewal_risk looks this far ahead")
-    prep_milestones: tuple[int, ...] = Field((90, 60, 30), description="renewal_prep milestones, in days")
-    material_arr: float = Field(50_000, ge=0, description="ARR from which an account is material")
-    usage_recent_days: int = Field(14, ge=3, le=60, description="the recent window of a usage trend")
-    usage_baseline_days: int = Field(28, ge=7, le=90, description="the baseline window before it")
-    usage_drop: float = Field(0.20, gt=0, lt=1, description="relative drop that counts as sustained")
-    usage_below_share: float = Field(
-        0.6, gt=0, le=1, description="share of recent days below baseline needed"
+    health_threshold: float = Field(default=60, ge=0, le=100, description="below this an account is unhealthy")
+    health_sharp_drop: float = Field(
+        default=15, gt=0, le=100, description="health points lost in 30 days that count as falling sharply"
     )
-    expansion_utilisation: float = Field(0.90, gt=0, le=2, description="seat use that opens an expansion")
-    expansion_growth: float = Field(
-        0.10, gt=0, le=5, description="60-day user growth that opens an expansion"
+
+    # Renewal
+    renewal_window_days: Days = Field(default=120, gt=0, description="renewal_risk looks this far ahead")
+    renewal_high_days: Days = Field(default=60, gt=0, description="renewal_risk is high inside this, medium outside")
+    renewal_critical_days: Days = Field(default=30, gt=0, description="renewal_risk is critical inside this")
+    renewal_prep_milestones: tuple[int, ...] = Field(
+        default=(90, 60, 30), description="days before renewal at which renewal_prep opens a new situation"
     )
-    expansion_growth_utilisation: float = Field(0.80, gt=0, le=2, description="seat use needed with growth")
-    expansion_extra_seats: float = Field(0.20, gt=0, le=5, description="share of seats an expansion adds")
-    departure_fresh_days: int = Field(30, ge=1, le=365, description="a departure older than this is old news")
-    escalation_opened_30d: int = Field(3, ge=1, description="urgent/high tickets in 30 days that pile up")
-    escalation_open: int = Field(2, ge=1, description="open urgent/high tickets that pile up")
-    escalation_age_days: int = Field(14, ge=1, description="an urgent/high ticket open this long is old")
-    low_csat: float = Field(2.5, ge=1, le=5, description="average CSAT at or below this is low")
-    billing_lookback_days: int = Field(90, ge=1, le=730, description="failed invoices looked back this far")
-    no_contact_days: int = Field(45, ge=1, le=365, description="days without a touch on a material account")
-    am_push_days: int = Field(30, ge=1, le=365, description="an AM note this recent counts as pushing")
-    weights: dict[str, float] = Field(
-        default_factory=lambda: {
-            "usage": 0.30,
-            "seats": 0.10,
-            "support": 0.20,
-            "billing": 0.15,
-            "relationship": 0.15,
-            "engagement": 0.10,
-        },
-        description="health component weights, summing to 1",
+
+    # Growth and usage
+    expansion_seat_utilisation: float = Field(
+        default=0.90, gt=0, le=2, description="seats used / purchased to call it full"
     )
+    expansion_seat_rise: float = Field(
+        default=0.01, ge=0, le=1, description="utilisation gain (last 14 d vs 15-30 d) = rising"
+    )
+    expansion_user_growth: float = Field(
+        default=0.10, gt=0, le=10, description="active-user growth over expansion_growth_days"
+    )
+    expansion_growth_days: Days = Field(default=60, gt=0, description="span of the active-user growth path")
+    expansion_growth_utilisation: float = Field(
+        default=0.80, gt=0, le=2, description="utilisation the growth path needs"
+    )
+    expansion_extra_seats: float = Field(
+        default=0.20, gt=0, le=10, description="estimated expansion, as a share of seats"
+    )
+    usage_recent_days: Days = Field(default=14, gt=0, description="usage_drop compares the mean of these last days")
+    usage_baseline_days: Days = Field(default=28, gt=0, description="with the mean of this many days before them")
+    usage_drop: float = Field(default=0.20, gt=0, lt=1, description="relative fall (0.2 = -20%) at which usage dropped")
+    usage_drop_share_below: float = Field(
+        default=0.6, gt=0, le=1, description="share of recent days that must be below"
+    )
+
+    # Relationship
+    material_arr: float = Field(
+        default=50_000, ge=0, description="single_threaded and no_contact only watch these accounts"
+    )
+    min_key_contacts: int = Field(default=2, ge=1, description="fewer active key contacts than this = single-threaded")
+    departure_fresh_days: Days = Field(default=30, gt=0, description="stakeholder_left fires on departures this recent")
+    no_contact_days: Days = Field(default=45, gt=0, description="no note for this long on a material account")
+    am_push_days: Days = Field(default=30, gt=0, description="how far back an AM's upsell note counts for pair_desync")
+
+    # Support
+    support_window_days: Days = Field(default=30, gt=0, description="window for urgent/high tickets opened and CSAT")
+    support_opened_min: int = Field(
+        default=3, ge=1, description="urgent/high opened in the window that count as piling up"
+    )
+    support_open_min: int = Field(default=2, ge=1, description="urgent/high still open that count as piling up")
+    support_aged_days: Days = Field(
+        default=14, gt=0, description="an urgent/high ticket open longer than this is ageing"
+    )
+    csat_low: float = Field(default=2.5, ge=1, le=5, description="mean CSAT over the window at or below this is low")
+    csat_drop: float = Field(
+        default=1.0, gt=0, le=4, description="a CSAT fall this large from the 60 days before is falling"
+    )
+    csat_min_ratings: int = Field(
+        default=2,
+        ge=1,
+        description="ratings, and unhappy (<= 3) ratings, needed before CSAT counts: one bad rating never fires",
+    )
+
+    # Billing
+    billing_window_days: Days = Field(default=90, gt=0, description="failed invoices this recent count")
+
+    # Kinds an organization does not want to see (still computed: other rules read them)
+    disabled_signals: tuple[str, ...] = Field(default=(), description="signal kinds not returned")
+
+    @field_validator("renewal_prep_milestones")
+    @classmethod
+    def _milestones(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if not v or any(m <= 0 for m in v) or len(set(v)) != len(v):
+            raise ValueError("renewal_prep_milestones must be distinct positive day counts, e.g. [90, 60, 30]")
+        return tuple(sorted(v, reverse=True))
+
+    @field_validator("disabled_signals")
+    @classmethod
+    def _known_kinds(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(v) - set(SIGNAL_KINDS))
+        if unknown:
+            raise ValueError(f"unknown signal kinds {unknown}; known: {', '.join(SIGNAL_KINDS)}")
+        return v
 
     @model_validator(mode="after")
     def _coherent(self) -> ScoringConfig:
-        unknown = set(self.weights) - set(HEALTH_COMPONENTS)
-        if unknown:
-            raise ValueError(f"unknown health components in weights: {', '.join(sorted(unknown))}")
-        if any(w < 0 for w in self.weights.values()) or abs(sum(self.weights.values()) - 1) > 0.01:
+        if not self.renewal_critical_days < self.renewal_high_days <= self.renewal_window_days:
             raise ValueError(
-                f"weights must be non-negative and sum to 1 (they sum to {sum(self.weights.values())})"
+                "renewal days must satisfy renewal_critical_days < renewal_high_days <= renewal_window_days"
             )
-        if not self.prep_milestones or any(m <= 0 for m in self.prep_milestones):
-            raise ValueError("prep_milestones must be positive numbers of days")
         return self
 
+    @property
+    def renewal_prep_days(self) -> int:
+        return self.renewal_prep_milestones[0]
+
     @classmethod
-    def from_settings(cls, settings: dict[str, Any]) -> ScoringConfig:
-        """The organization's overrides over the defaults; a clear ValueError when they make no sense."""
+    def from_settings(cls, d: dict[str, Any] | None) -> ScoringConfig:
+        """The organization's overrides over the defaults; ValueError naming every bad key otherwise."""
+        if d is None:
+            return cls()
+        if not isinstance(d, dict):
+            raise ValueError(f"scoring settings must be a mapping, got {type(d).__name__}")
         try:
-            return cls.model_validate(settings)
+            return cls.model_validate(d)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'scoring'}: {e['msg'].removeprefix('Value error, ')}"
-                for e in exc.errors()
-            )
-            raise ValueError(f"invalid scoring configuration: {problems}") from None
+            problems = []
+            for err in exc.errors():
+                where = ".".join(str(p) for p in err["loc"]) or "settings"
+                msg = err["msg"].removeprefix("Value error, ")
+                problems.append(f"{where}: {msg}")
+            raise ValueError("invalid scoring settings: " + "; ".join(problems)) from None

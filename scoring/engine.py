@@ -1,13 +1,12 @@
-"""Reading one account: health first, then the rules in dependency order."""
+"""Reading one account: facts once, health from them, then the rules in dependency order."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from scoring.config import ScoringConfig
-from scoring.facts import read_facts
-from scoring.health import compute_health
-from scoring.results import AccountReading, SignalResult
+from scoring.health import compute_health, gather_facts, health_reading, prepare
+from scoring.results import SIGNAL_KINDS, AccountReading, SignalResult
 from scoring.rules import Context
 from scoring.rules.billing import billing_risk
 from scoring.rules.growth import expansion, usage_drop
@@ -17,9 +16,12 @@ from scoring.rules.renewal import renewal_prep, renewal_risk
 from scoring.rules.support import support_escalation
 from scoring.snapshot import AccountSnapshot
 
+__all__ = ["EXPLAIN", "RULES", "compute_health", "score_account"]
+
 Rule = Callable[[Context], list[SignalResult]]
 
-# Derived rules come after the ones they read (renewal_risk names its drivers, prep needs no risk).
+# Derived rules come after what they read: expansion and pair_desync read support_escalation,
+# renewal_prep reads renewal_risk.
 RULES: tuple[Rule, ...] = (
     stakeholder_left,
     single_threaded,
@@ -27,34 +29,37 @@ RULES: tuple[Rule, ...] = (
     support_escalation,
     billing_risk,
     no_contact,
-    expansion,
-    pair_desync,
     renewal_risk,
     renewal_prep,
+    expansion,
+    pair_desync,
 )
 
-EXPLAIN = {
-    "renewal_risk": "Renewal within the window on an unhealthy or sharply declining account, with its drivers.",
-    "renewal_prep": "Healthy account renewing within 90/60/30 days: prepare the value story.",
-    "expansion": "Seat use high and rising or users growing steadily, on a healthy account.",
+EXPLAIN: dict[str, str] = {
+    "renewal_risk": "Renewal within the window on an unhealthy or sharply declining account, drivers named.",
+    "renewal_prep": "Healthy account renewing within 90/60/30 days: time to prepare the value story.",
+    "expansion": "Seats nearly full and rising, or users growing steadily, on a healthy account.",
     "stakeholder_left": "A decision maker, champion or key contact left (status, vanished, or bounce text).",
     "single_threaded": "A material account with fewer than two active key contacts.",
-    "usage_drop": "A sustained drop in active users or events (window means, not a one-day dip).",
-    "support_escalation": "Urgent/high tickets piling up, old open ones, or a low or falling CSAT.",
-    "billing_risk": "Failed payments or overdue invoices.",
-    "pair_desync": "Expansion pushed or open on an account the CSM side shows fragile.",
-    "no_contact": "No recorded touch for weeks on a material account.",
+    "usage_drop": "A sustained fall in active users or events (window means, never a one-day dip).",
+    "support_escalation": "Urgent/high tickets piling up or ageing, or a low or falling CSAT.",
+    "billing_risk": "Failed payments or overdue unpaid invoices, with the amount outstanding.",
+    "pair_desync": "Expansion pushed or open while the CSM side shows the account fragile: tell both.",
+    "no_contact": "No recorded touch (note) for weeks on a material account.",
 }
 
 DEFAULT_CONFIG = ScoringConfig()
 
 
 def score_account(s: AccountSnapshot, config: ScoringConfig | None = None) -> AccountReading:
+    """Health and signals of one account, most severe first."""
     config = config or DEFAULT_CONFIG
-    facts = read_facts(
-        s, s.as_of, escalation_age_days=config.escalation_age_days, billing_days=config.billing_lookback_days
-    )
-    ctx = Context(s=s, config=config, health=compute_health(s, config), facts=facts)
+    prepared = prepare(s)  # one pass over free text and usage, shared by both days of the health trend
+    facts = gather_facts(s, config, s.as_of, prepared)
+    ctx = Context(s=s, config=config, facts=facts, health=health_reading(s, config, facts, prepared))
     for rule in RULES:
         ctx.fired.extend(rule(ctx))
-    return AccountReading(health=ctx.health, signals=list(ctx.fired))
+    order = {k: i for i, k in enumerate(SIGNAL_KINDS)}
+    shown = [r for r in ctx.fired if r.kind not in config.disabled_signals]
+    shown.sort(key=lambda r: (-r.severity, order[r.kind], r.key))
+    return AccountReading(health=ctx.health, signals=shown)

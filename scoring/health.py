@@ -1,59 +1,116 @@
-"""Health 0-100 from named components, and its 30-day trend (the same reading, a month earlier)."""
+"""Health 0-100 from named components, and its 30-day trend (the same reading on the data of a month ago).
+
+Each component is 0-100. The score is their weighted mean over the components the data allows (weights
+renormalised), pulled down when an acute component (usage, support, billing) is failing: a fire in one
+place must not hide behind good averages elsewhere.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from scoring.config import ScoringConfig
-from scoring.facts import read_facts
 from scoring.results import HealthReading
+from scoring.rules import Facts
+from scoring.rules.billing import LONG_OVERDUE_DAYS, billing_facts
+from scoring.rules.growth import usage_facts
+from scoring.rules.relationship import RECENT_DEPARTURE_DAYS, TextHit, relationship_facts, text_hits
+from scoring.rules.support import support_facts
 from scoring.snapshot import AccountSnapshot
-from scoring.trends import trend, utilisation
+from scoring.trends import Series, usage_series
 
-NEUTRAL = 60.0  # a component we have no data for neither helps nor condemns
+TREND_DAYS = 30
+ACUTE = ("usage", "support", "billing")
+DRAG_FLOOR = 40.0  # an acute component under this drags the score ...
+DRAG = 0.5  # ... by half the shortfall
+USAGE_ZERO = -0.40  # a 40% fall in active users scores 0; flat or growing scores 100
+SEATS_FULL, SEATS_ZERO = 0.70, 0.20  # seat utilisation scoring 100 and 0
+TOUCH_FRESH, TOUCH_ZERO = 14, 90  # days since the last note scoring 100 and 0
+KEY_CONTACT_SCORE = (0.0, 50.0, 85.0, 100.0)  # by active key contacts: 0, 1, 2, 3+
 
 
-def _clamp(value: float) -> float:
-    return max(0.0, min(100.0, value))
+def _clamp(v: float) -> float:
+    return float(max(0.0, min(100.0, v)))
 
 
-def components_at(s: AccountSnapshot, config: ScoringConfig, day: date) -> dict[str, float]:
-    facts = read_facts(
-        s, day, escalation_age_days=config.escalation_age_days, billing_days=config.billing_lookback_days
+@dataclass(frozen=True)
+class Prepared:
+    """What is read once per snapshot, whatever day the facts are for: free text and usage series."""
+
+    hits: list[TextHit]
+    usage: dict[str, Series]
+
+
+def prepare(s: AccountSnapshot) -> Prepared:
+    return Prepared(hits=text_hits(s), usage=usage_series(s.usage))
+
+
+def gather_facts(s: AccountSnapshot, config: ScoringConfig, day: date, prepared: Prepared | None = None) -> Facts:
+    """Everything the rules and health read, as the data stood at the end of `day`."""
+    p = prepared or prepare(s)
+    return Facts(
+        day=day,
+        usage=usage_facts(s, config, day, p.usage),
+        support=support_facts(s, config, day),
+        billing=billing_facts(s, config, day),
+        relationship=relationship_facts(s, config, day, p.hits),
     )
-    usage_trend = trend(s.usage, "active_users", day, config.usage_recent_days, config.usage_baseline_days)
-    usage = NEUTRAL if usage_trend is None else _clamp(75 + usage_trend.change * 200)
-    used = utilisation(s.usage, s.seats_purchased, day)
-    seats = NEUTRAL if used is None else _clamp(used / 0.7 * 100)
-    support = 100.0 - 20 * len(facts.open_serious) - min(10 * len(facts.serious_opened_30d), 30)
-    support -= 10 * len(facts.old_open_serious)
-    if facts.csat_30d is not None and facts.csat_30d <= config.low_csat:
-        support -= 25
-    elif facts.csat_30d is not None and facts.csat_30d <= 3.5:
-        support -= 10
-    billing = 100.0 - 30 * len(facts.failed_invoices) - 25 * len(facts.overdue_invoices)
-    keys = len(facts.active_key_contacts)
-    relationship = NEUTRAL if not s.contacts else (100.0 if keys >= 2 else 50.0 if keys == 1 else 20.0)
-    touch = facts.days_since_touch
-    engagement = 30.0 if touch is None else _clamp(100 - max(touch - 20, 0) * 100 / 70)
-    return {
-        "usage": round(usage, 1),
-        "seats": round(seats, 1),
-        "support": round(_clamp(support), 1),
-        "billing": round(_clamp(billing), 1),
-        "relationship": round(relationship, 1),
-        "engagement": round(engagement, 1),
-    }
 
 
-def score_of(components: dict[str, float], config: ScoringConfig) -> int:
-    return round(sum(components[name] * weight for name, weight in config.weights.items()))
+def components(f: Facts, config: ScoringConfig) -> dict[str, float]:
+    """Each component 0-100; a component the data cannot measure is absent, not guessed."""
+    out: dict[str, float] = {}
+    if f.usage.health_change is not None:
+        out["usage"] = _clamp(100 * (1 - min(f.usage.health_change.change, 0) / USAGE_ZERO))
+    if f.usage.utilisation is not None:
+        out["seats"] = _clamp(100 * (f.usage.utilisation - SEATS_ZERO) / (SEATS_FULL - SEATS_ZERO))
+    sp = f.support
+    support: float = 100 - 15 * len(sp.open_serious) - 5 * len(sp.opened_serious) - 10 * len(sp.aged_serious)
+    if sp.csat_recent is not None:
+        support -= 20 * max(0.0, 4 - sp.csat_recent)
+    out["support"] = _clamp(support)
+    b = f.billing
+    late = 30 if b.max_days_overdue > LONG_OVERDUE_DAYS else 20
+    out["billing"] = _clamp(100 - 30 * len(b.failed) - late * len(b.overdue))
+    r = f.relationship
+    if r.has_contacts:
+        base = KEY_CONTACT_SCORE[min(len(r.active_key), 3)]
+        out["relationship"] = _clamp(base - 15 * len(r.recent_departures(f.day, RECENT_DEPARTURE_DAYS)))
+    touch = r.days_since_touch
+    # No note at all reads as no touch: the same fact no_contact fires on.
+    out["engagement"] = 0.0 if touch is None else _clamp(100 * (TOUCH_ZERO - touch) / (TOUCH_ZERO - TOUCH_FRESH))
+    return {k: round(v, 1) for k, v in out.items()}
 
 
-def compute_health(s: AccountSnapshot, config: ScoringConfig) -> HealthReading:
-    now = components_at(s, config, s.as_of)
-    score = score_of(now, config)
-    earlier_day = s.as_of - timedelta(days=30)
-    has_history = any(p.day <= earlier_day for p in s.usage)
-    trend_30d = score - score_of(components_at(s, config, earlier_day), config) if has_history else None
-    return HealthReading(score=score, components=now, trend_30d=trend_30d)
+def score_of(parts: dict[str, float], config: ScoringConfig) -> int:
+    weights = config.health_weights.model_dump()
+    total = sum(weights[k] for k in parts)
+    mean = sum(parts[k] * weights[k] for k in parts) / total if total > 0 else 50.0
+    acute = [parts[k] for k in ACUTE if k in parts]
+    drag = DRAG * max(0.0, DRAG_FLOOR - min(acute)) if acute else 0.0
+    return round(_clamp(mean - drag))
+
+
+def _history_before(s: AccountSnapshot, day: date) -> bool:
+    """Enough data for a reading on `day`: usage reaching back to it (or no usage feed at all)."""
+    return not s.usage or s.usage[0].day <= day
+
+
+def health_reading(s: AccountSnapshot, config: ScoringConfig, facts: Facts, prepared: Prepared) -> HealthReading:
+    parts = components(facts, config)
+    score = score_of(parts, config)
+    earlier = s.as_of - timedelta(days=TREND_DAYS)
+    trend = None
+    if _history_before(s, earlier):
+        then = components(gather_facts(s, config, earlier, prepared), config)
+        if then.keys() == parts.keys():  # the same components, or the trend measures a data change
+            trend = score - score_of(then, config)
+    return HealthReading(score=score, components=parts, trend_30d=trend)
+
+
+def compute_health(s: AccountSnapshot, config: ScoringConfig | None = None) -> HealthReading:
+    """Health now, with trend_30d = health now minus health on the data as of as_of - 30 days."""
+    config = config or ScoringConfig()
+    prepared = prepare(s)
+    return health_reading(s, config, gather_facts(s, config, s.as_of, prepared), prepared)

@@ -1,38 +1,93 @@
-"""billing_risk: failed payments and overdue invoices."""
+"""Billing: failed payments and overdue invoices, with the amount outstanding."""
 
 from __future__ import annotations
 
-from scoring.results import HIGH, MEDIUM, SignalResult
-from scoring.rules import Context
+from dataclasses import dataclass
+from datetime import date
+
+from scoring.config import ScoringConfig
+from scoring.results import CRITICAL, HIGH, MEDIUM, SignalResult
+from scoring.rules import Context, money, plural
+from scoring.snapshot import AccountSnapshot, InvoiceView
+
+LONG_OVERDUE_DAYS = 30  # past this, overdue is no longer a slow payables run
+
+
+def unpaid_on(i: InvoiceView, day: date) -> bool:
+    if i.paid_at is not None:
+        return i.paid_at > day  # paid later: it was unpaid then
+    return i.status not in ("paid", "void")
+
+
+@dataclass(frozen=True)
+class BillingFacts:
+    failed: list[InvoiceView]  # failed, still unpaid, dated within the billing window
+    overdue: list[InvoiceView]  # past due and unpaid (not counted again when failed)
+    outstanding: float  # amount of both
+    max_days_overdue: int
+
+    @property
+    def problems(self) -> list[InvoiceView]:
+        return self.failed + self.overdue
+
+
+def billing_facts(s: AccountSnapshot, c: ScoringConfig, day: date) -> BillingFacts:
+    failed: list[InvoiceView] = []
+    overdue: list[InvoiceView] = []
+    for i in s.invoices:
+        dated = i.due_at or i.issued_at
+        if (i.issued_at or dated or day) > day or not unpaid_on(i, day):
+            continue
+        if i.status == "failed" and dated is not None and (day - dated).days <= c.billing_window_days:
+            failed.append(i)
+        elif (i.due_at is not None and i.due_at < day) or (i.status == "overdue" and i.due_at is None):
+            overdue.append(i)
+    late = [(day - i.due_at).days for i in failed + overdue if i.due_at is not None and i.due_at < day]
+    return BillingFacts(
+        failed=failed,
+        overdue=overdue,
+        outstanding=sum(i.amount or 0.0 for i in failed + overdue),
+        max_days_overdue=max(late, default=0),
+    )
 
 
 def billing_risk(ctx: Context) -> list[SignalResult]:
-    failed, overdue = ctx.facts.failed_invoices, ctx.facts.overdue_invoices
-    if not failed and not overdue:
+    c, f, s = ctx.config, ctx.facts.billing, ctx.s
+    if not f.problems:
         return []
-    outstanding = sum(i.amount or 0.0 for i in failed + overdue)
     reasons = []
-    if failed:
-        reasons.append(f"{len(failed)} failed payment(s) in the last {ctx.config.billing_lookback_days} days")
-    for i in overdue:
-        assert i.due_at is not None
-        reasons.append(f"invoice {i.external_id} overdue by {(ctx.s.as_of - i.due_at).days} days")
-    severe = len(failed) + len(overdue) >= 2 or (ctx.arr and outstanding >= 0.1 * ctx.arr)
+    if f.failed:
+        reasons.append(f"{plural(len(f.failed), 'failed payment')} in the last {c.billing_window_days} days")
+    if f.overdue:
+        reasons.append(f"{plural(len(f.overdue), 'invoice')} overdue and unpaid (up to {f.max_days_overdue} days late)")
+    currency = s.currency or next((i.currency for i in f.problems if i.currency), None)
+    reasons.append(f"{money(f.outstanding, currency)} outstanding")
+    serious = len(f.problems) >= 2 or f.max_days_overdue > LONG_OVERDUE_DAYS
+    severity = HIGH if serious else MEDIUM
+    if serious and ctx.renewal_within(c.renewal_high_days):
+        severity = CRITICAL  # unpaid bills weeks before a renewal decide the renewal
+    ids = [i.external_id for i in f.problems]
     return [
         SignalResult(
             kind="billing_risk",
-            severity=HIGH if severe else MEDIUM,
-            title=f"Billing: {len(failed)} failed, {len(overdue)} overdue",
-            reasons=reasons[:5],
+            severity=severity,
+            title=f"Billing: {money(f.outstanding, currency)} outstanding, {len(f.failed)} failed, "
+            f"{len(f.overdue)} overdue",
+            reasons=reasons,
             evidence={
-                "failed": [i.external_id for i in failed],
-                "overdue": [i.external_id for i in overdue],
-                "outstanding": round(outstanding, 2),
+                "failed_invoices": [i.external_id for i in f.failed],
+                "overdue_invoices": [i.external_id for i in f.overdue],
+                "outstanding": round(f.outstanding, 2),
+                "currency": currency,
+                "max_days_overdue": f.max_days_overdue,
+                "due_dates": {i.external_id: i.due_at.isoformat() for i in f.problems if i.due_at},
             },
             next_steps={
-                "am": "Ask finance and the buyer whether it is a card problem or a budget one.",
-                "csm": "Mention the payment issue to your contact gently; flag any budget worry to the AM.",
+                "am": f"Call the buyer about {money(f.outstanding, currency)} unpaid ({', '.join(ids)}): "
+                "check whether it is a card/PO problem or a signal they are reconsidering.",
+                "csm": "Before your next touch, know the billing state; if payment stalls because the "
+                "value is in doubt, bring usage outcomes to the AM.",
             },
-            value_at_stake=outstanding or None,
+            value_at_stake=f.outstanding or None,
         )
     ]

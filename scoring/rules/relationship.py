@@ -1,117 +1,193 @@
-"""Relationship signals: a key stakeholder left, too few key contacts, nobody talking to the customer."""
+"""Relationship: a key stakeholder left, too few key contacts, nobody talking to the customer."""
 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from scoring.facts import end_of
-from scoring.results import CRITICAL, HIGH, LOW, MEDIUM, SignalResult
-from scoring.rules import Context
-from scoring.snapshot import ContactView
+from scoring.config import ScoringConfig
+from scoring.results import CRITICAL, HIGH, MEDIUM, SignalResult
+from scoring.rules import Context, describe, money, plural
+from scoring.snapshot import AccountSnapshot, ContactView, NoteView
 
-# Auto-replies and bounces, in the languages customers write in. A phrase alone is not enough: the same
-# text must name the contact (address or full name).
+# Auto-replies and bounces, in the languages customers write in. A phrase alone never fires: the contact's
+# address or full name must appear within NEAR characters of it in the same ticket or note.
 DEPARTURE = re.compile(
-    r"no longer (?:with|at|employed|works?|working)|(?:has|have) left (?:the company|\w+)|left the company"
-    r"|mailbox (?:is )?unavailable|could not be delivered|address not found|ne fait plus partie|n'est plus"
-    r"|a quitté|nicht mehr (?:bei|im|für)|hat das unternehmen verlassen|ya no (?:trabaja|está)",
+    r"no longer (?:with|at|employed|works?|working|part of)|(?:has|have) left (?:the|our|\w+ (?:company|team))"
+    r"|left the (?:company|organi[sz]ation)|mailbox (?:is )?(?:unavailable|no longer)"
+    r"|(?:address|recipient) (?:not found|unknown|rejected)"
+    r"|n['’]est plus|ne fait plus partie|a quitté"
+    r"|nicht mehr|hat (?:das|unser) unternehmen verlassen|ya no (?:trabaja|forma parte|está)"
+    r"|não (?:trabalha|faz parte)|non (?:lavora|fa) più|niet meer (?:werkzaam|in dienst|bij)",
     re.IGNORECASE,
 )
+NEAR = 160
+RECENT_DEPARTURE_DAYS = 90  # health remembers a departure this long
 
 
-def _describe(c: ContactView) -> str:
-    return f"{c.name} ({c.title})" if c.title else str(c.name or c.external_id)
+@dataclass(frozen=True)
+class TextHit:
+    contact_id: str
+    source: str  # ticket | note
+    id: str
+    day: date
+    phrase: str
 
 
-def _text_evidence(ctx: Context, contact: ContactView, since: date) -> list[tuple[str, date]]:
-    needles = [n.lower() for n in (contact.email, contact.name) if n and len(n) >= 5]
-    if not needles:
-        return []
-    start = end_of(since) - timedelta(days=1)
+@dataclass(frozen=True)
+class Departure:
+    contact: ContactView
+    left_on: date | None  # None when nothing dates it (a status 'left' with no timestamp nor text)
+    evidence: list[str]  # status | vanished | text:<ticket or note id>
+    texts: list[TextHit]
+
+    @property
+    def confidence(self) -> str:
+        structural = any(not e.startswith("text:") for e in self.evidence)
+        return "high" if structural and self.texts else "medium" if structural else "low"
+
+
+def _needles(c: ContactView) -> list[re.Pattern[str]]:
     found = []
-    texts = [
-        (f"ticket {t.external_id}", t.opened_at, f"{t.subject or ''}\n{t.body or ''}") for t in ctx.s.tickets
-    ]
-    texts += [(f"note {n.external_id}", n.created_at, n.body or "") for n in ctx.s.notes]
-    for label, when, text in texts:
-        if when < start or not DEPARTURE.search(text):
-            continue
-        lowered = text.lower()
-        if any(needle in lowered for needle in needles):
-            found.append((label, when.date()))
+    if c.email and "@" in c.email:
+        found.append(re.compile(re.escape(c.email), re.IGNORECASE))
+    if c.name and " " in c.name.strip():  # a full name; a first name alone is too common to trust
+        found.append(re.compile(rf"(?<!\w){re.escape(c.name.strip())}(?!\w)", re.IGNORECASE))
     return found
 
 
-def stakeholder_left(ctx: Context) -> list[SignalResult]:
-    c, s = ctx.config, ctx.s
-    fresh_since = s.as_of - timedelta(days=c.departure_fresh_days)
-    results = []
-    departed: dict[str, tuple[ContactView, list[str], date]] = {}
-    for contact in s.contacts:
-        if not contact.is_key_stakeholder:
-            continue
-        evidence: list[str] = []
-        left_on: date | None = None
-        if contact.left_at is not None and contact.left_at.date() >= fresh_since:
-            evidence.append(contact.left_evidence or "status")
-            left_on = contact.left_at.date()
-        elif contact.status == "left" and contact.left_at is None:
-            evidence.append("status")
-            left_on = s.as_of
-        if contact.left_at is not None and contact.left_at.date() < fresh_since:
-            continue  # old news: it was announced when it happened
-        texts = _text_evidence(ctx, contact, fresh_since)
-        evidence += [f"text:{label}" for label, _ in texts]
-        if not evidence:
-            continue
-        left_on = left_on or min(d for _, d in texts)
-        departed[contact.external_id] = (contact, evidence, left_on)
-    if not departed:
+def text_hits(s: AccountSnapshot) -> list[TextHit]:
+    """Every ticket or note where a departure phrase sits next to a key contact's address or full name."""
+    keys = [(c, _needles(c)) for c in s.contacts if c.is_key_stakeholder]
+    keys = [(c, n) for c, n in keys if n]
+    if not keys:
         return []
-    remaining = [k for k in ctx.facts.active_key_contacts if k.external_id not in departed]
-    others = sorted(
-        (o for o in s.contacts if o.active and o.external_id not in departed),
-        key=lambda o: (not o.is_key_stakeholder, o.name or ""),
+    texts: list[tuple[str, str, datetime, str]] = [
+        ("ticket", t.external_id, t.opened_at, f"{t.subject or ''}\n{t.body or ''}") for t in s.tickets
+    ]
+    texts += [("note", n.external_id, n.created_at, n.body or "") for n in s.notes]
+    hits = []
+    for source, ident, when, text in texts:
+        phrases = [(m.start(), m.end(), m.group(0)) for m in DEPARTURE.finditer(text)]
+        if not phrases:
+            continue
+        for contact, needles in keys:
+            named = [m.start() for p in needles for m in p.finditer(text)]
+            close = [ph for ph in phrases for at in named if ph[0] - NEAR <= at <= ph[1] + NEAR]
+            if close:
+                hits.append(TextHit(contact.external_id, source, ident, when.date(), close[0][2].lower()))
+    return hits
+
+
+@dataclass(frozen=True)
+class RelationshipFacts:
+    active_key: list[ContactView]  # key stakeholders active on the day (and not reported gone in text)
+    others: list[ContactView]  # every active contact, key stakeholders first
+    departures: list[Departure]  # key stakeholders gone by the day
+    has_contacts: bool
+    last_touch: NoteView | None
+    days_since_touch: int | None
+
+    def recent_departures(self, day: date, days: int) -> list[Departure]:
+        return [d for d in self.departures if d.left_on is not None and (day - d.left_on).days <= days]
+
+
+def relationship_facts(
+    s: AccountSnapshot, c: ScoringConfig, day: date, hits: list[TextHit] | None = None
+) -> RelationshipFacts:
+    if hits is None:
+        hits = text_hits(s)
+    by_contact: dict[str, list[TextHit]] = {}
+    for h in hits:
+        if h.day <= day:
+            by_contact.setdefault(h.contact_id, []).append(h)
+    departures: list[Departure] = []
+    gone: set[str] = set()
+    for ct in s.contacts:
+        texts = by_contact.get(ct.external_id, []) if ct.is_key_stakeholder else []
+        left_by_day = ct.left_at.date() <= day if ct.left_at is not None else ct.status == "left"
+        if not left_by_day and not texts:
+            continue
+        gone.add(ct.external_id)
+        if not ct.is_key_stakeholder:
+            continue
+        evidence = [ct.left_evidence or "status"] if left_by_day else []
+        evidence += [f"text:{h.id}" for h in texts]
+        text_day = min((h.day for h in texts), default=None)
+        left_on = ct.left_at.date() if left_by_day and ct.left_at is not None else text_day
+        departures.append(Departure(ct, left_on, evidence, texts))
+    active = [ct for ct in s.contacts if ct.external_id not in gone]
+    active.sort(key=lambda ct: (not ct.is_key_stakeholder, ct.name or ""))
+    notes = [n for n in s.notes if n.created_at.date() <= day]
+    last = max(notes, key=lambda n: n.created_at, default=None)
+    return RelationshipFacts(
+        active_key=[ct for ct in active if ct.is_key_stakeholder],
+        others=active,
+        departures=departures,
+        has_contacts=bool(s.contacts),
+        last_touch=last,
+        days_since_touch=(day - last.created_at.date()).days if last else None,
     )
-    single = len(remaining) < 2
-    renewal_soon = s.days_to_renewal is not None and 0 <= s.days_to_renewal <= 90
-    for contact, evidence, left_on in departed.values():
-        structural = any(not e.startswith("text:") for e in evidence)
-        textual = any(e.startswith("text:") for e in evidence)
-        confidence = "high" if structural and textual else "medium" if structural else "low"
-        reasons = [
-            f"{_describe(contact)}, {contact.role or 'key contact'}, left around {left_on.isoformat()}"
-        ]
-        reasons.append(f"Evidence: {', '.join(evidence)} (confidence {confidence})")
-        reasons.append(
-            f"Now single-threaded: {len(remaining)} active key contact(s) left"
-            if single
-            else f"{len(remaining)} key contacts remain"
+
+
+def stakeholder_left(ctx: Context) -> list[SignalResult]:
+    c, f, s = ctx.config, ctx.facts.relationship, ctx.s
+    fresh = f.recent_departures(s.as_of, c.departure_fresh_days)
+    if not fresh:
+        return []
+    remaining = len(f.active_key)
+    single = remaining < c.min_key_contacts
+    renewal_soon = ctx.renewal_within(c.renewal_prep_days)
+    engage = [describe(o) for o in f.others[:3]]
+    results = []
+    for d in fresh:
+        ct, left_on = d.contact, d.left_on or s.as_of
+        who = describe(ct)
+        role = (ct.role or "key contact").replace("_", " ")
+        sources = ", ".join(
+            {"status": "status set to left", "vanished": "vanished from the CRM"}.get(e, e.replace(":", " "))
+            for e in d.evidence
         )
-        if others:
-            reasons.append("Could engage: " + ", ".join(_describe(o) for o in others[:3]))
+        reasons = [
+            f"{who}, {role}, left {s.name} around {left_on.isoformat()} (evidence: {sources}; "
+            f"confidence {d.confidence})",
+            f"Account is now single-threaded: only {plural(remaining, 'active key contact')} remaining"
+            if single
+            else f"{plural(remaining, 'active key contact')} remain",
+        ]
+        if engage:
+            reasons.append("Who else to engage: " + ", ".join(engage))
+        if renewal_soon:
+            reasons.append(f"Renewal in {ctx.days_to_renewal} days")
+        first = engage[0] if engage else "the customer's leadership"
         results.append(
             SignalResult(
                 kind="stakeholder_left",
-                key=contact.external_id,
+                key=ct.external_id,
                 severity=CRITICAL if single or renewal_soon else HIGH,
-                title=f"{contact.name or 'A key contact'} ({contact.role or 'key'}) left {s.name}",
+                title=f"{ct.name or ct.external_id} ({role}) left {s.name}",
                 reasons=reasons,
                 evidence={
-                    "contact_id": contact.external_id,
-                    "contact_name": contact.name,
-                    "role": contact.role,
+                    "contact_id": ct.external_id,
+                    "contact_name": ct.name,
+                    "contact_email": ct.email,
+                    "title": ct.title,
+                    "role": ct.role,
                     "left_on": left_on.isoformat(),
-                    "evidence": evidence,
-                    "confidence": confidence,
+                    "evidence": d.evidence,
+                    "confidence": d.confidence,
+                    "texts": [{"source": h.source, "id": h.id, "day": h.day.isoformat()} for h in d.texts],
+                    "active_key_contacts": remaining,
                     "single_threaded": single,
-                    "active_key_contacts": len(remaining),
-                    "others": [_describe(o) for o in others[:3]],
+                    "others_to_engage": engage,
+                    "days_to_renewal": ctx.days_to_renewal,
                 },
                 next_steps={
-                    "am": "Find who now owns the decision this week; ask your remaining sponsor for an intro.",
-                    "csm": "Map who inherits the champion's work; offer them onboarding within 10 days.",
+                    "am": f"{ct.name or 'A key contact'} left: reach {first} this week to confirm who now owns "
+                    f"the decision on this {money(ctx.arr or None, s.currency)} account.",
+                    "csm": f"{ct.name or 'A key contact'} left: find who inherits their work and onboard them; "
+                    f"ask {first} who should become the new champion.",
                 },
                 value_at_stake=ctx.arr or None,
             )
@@ -120,22 +196,33 @@ def stakeholder_left(ctx: Context) -> list[SignalResult]:
 
 
 def single_threaded(ctx: Context) -> list[SignalResult]:
-    keys = ctx.facts.active_key_contacts
-    if not ctx.material or not ctx.s.contacts or len(keys) >= 2:
+    c, f = ctx.config, ctx.facts.relationship
+    keys = f.active_key
+    if not ctx.material or len(keys) >= c.min_key_contacts:
         return []
+    others = [describe(o) for o in f.others if not o.is_key_stakeholder][:3]
+    severity = HIGH if not keys or ctx.renewal_within(c.renewal_prep_days) else MEDIUM
+    held = f"only {describe(keys[0])}" if len(keys) == 1 else ", ".join(describe(k) for k in keys) or "nobody"
+    reasons = [f"{plural(len(keys), 'active key contact')} on a {money(ctx.arr, ctx.s.currency)} account: {held}"]
+    if others:
+        reasons.append("Could be developed: " + ", ".join(others))
     return [
         SignalResult(
             kind="single_threaded",
-            severity=MEDIUM if keys else HIGH,
-            title=f"Single-threaded: {len(keys)} active key contact(s)",
-            reasons=[
-                f"Only {len(keys)} active decision maker/champion on a {round(ctx.arr / 1000)}k ARR account"
-                + (f": {_describe(keys[0])}" if keys else "")
-            ],
-            evidence={"active_key_contacts": [k.external_id for k in keys]},
+            severity=severity,
+            title=f"Single-threaded: {plural(len(keys), 'active key contact')}",
+            reasons=reasons,
+            evidence={
+                "active_key_contacts": [k.external_id for k in keys],
+                "minimum": c.min_key_contacts,
+                "candidates": others,
+                "arr": ctx.arr,
+            },
             next_steps={
-                "am": "Ask your sponsor to introduce you to a second decision maker before the renewal talk.",
-                "csm": "Build a second champion: invite the most active users' lead to the next review.",
+                "am": "Ask your sponsor to introduce a second decision maker before the renewal conversation.",
+                "csm": "Develop a second champion: invite "
+                + (others[0] if others else "the most active team's lead")
+                + " to the next review.",
             },
             value_at_stake=ctx.arr or None,
         )
@@ -143,21 +230,32 @@ def single_threaded(ctx: Context) -> list[SignalResult]:
 
 
 def no_contact(ctx: Context) -> list[SignalResult]:
-    days = ctx.facts.days_since_touch
-    if not ctx.material or (days is not None and days < ctx.config.no_contact_days):
+    c, f = ctx.config, ctx.facts.relationship
+    days = f.days_since_touch
+    if not ctx.material or (days is not None and days < c.no_contact_days):
         return []
-    soon = ctx.s.days_to_renewal is not None and 0 <= ctx.s.days_to_renewal <= ctx.config.renewal_window_days
-    since = f"No recorded touch for {days} days" if days is not None else "No recorded touch in 180 days"
+    since = f"No touch for {days} days" if days is not None else "No touch on record"
+    soon = ctx.renewal_within(c.renewal_prep_days)
+    long_silence = days is None or days >= 2 * c.no_contact_days
+    last = f.last_touch
     return [
         SignalResult(
             kind="no_contact",
-            severity=MEDIUM if soon else LOW,
+            severity=HIGH if soon or long_silence else MEDIUM,
             title=since,
-            reasons=[f"{since} on a {round(ctx.arr / 1000)}k ARR account: don't only show up at renewal"],
-            evidence={"days_since_touch": days},
+            reasons=[f"{since} on a {money(ctx.arr, ctx.s.currency)} account (threshold {c.no_contact_days})"]
+            + ([f"Renewal in {ctx.days_to_renewal} days"] if soon else []),
+            evidence={
+                "days_since_touch": days,
+                "last_note_id": last.external_id if last else None,
+                "last_note_on": last.created_at.date().isoformat() if last else None,
+                "last_note_by": last.author_email if last else None,
+                "threshold_days": c.no_contact_days,
+            },
             next_steps={
-                "am": "Send a short check-in with one useful insight from their usage.",
-                "csm": "Book a light-touch review: what changed for them this quarter?",
+                "am": "Send the sponsor a short check-in with one insight from their usage; don't only show up "
+                "at renewal.",
+                "csm": "Book a light-touch review with the champion: what changed for them this quarter?",
             },
             value_at_stake=ctx.arr or None,
         )

@@ -1,58 +1,85 @@
-"""Renewal signals: at risk (with its drivers named), or healthy and time to prepare the value story."""
+"""Renewal: at risk (with its drivers named), or healthy and time to prepare the value story."""
 
 from __future__ import annotations
 
 from scoring.results import CRITICAL, HIGH, LOW, MEDIUM, SignalResult
-from scoring.rules import Context, pct
-from scoring.trends import trend
+from scoring.rules import Context, money, pct, plural
 
-DRIVER_KINDS = {
-    "usage_drop": "usage falling",
-    "support_escalation": "open escalations",
-    "billing_risk": "failed or overdue invoices",
-    "stakeholder_left": "a key stakeholder left",
-    "single_threaded": "single-threaded",
-}
+USAGE_DRIVER = -0.10  # a usage fall this large is worth naming as a driver even below usage_drop
+
+
+def _drivers(ctx: Context) -> tuple[list[str], dict[str, object]]:
+    """The reasons an at-risk renewal is at risk, each with its number, and the same as evidence."""
+    c, f = ctx.config, ctx.facts
+    reasons: list[str] = []
+    found: dict[str, object] = {}
+    usage = f.usage.users or f.usage.health_change
+    if usage is not None and usage.change <= USAGE_DRIVER:
+        reasons.append(f"Active users {pct(usage.change)} ({usage.baseline:.0f} → {usage.recent:.0f}/day)")
+        found["usage_change"] = round(usage.change, 3)
+    if f.support.open_serious:
+        reasons.append(f"{plural(len(f.support.open_serious), 'open urgent/high ticket')}")
+        found["open_escalations"] = [t.external_id for t in f.support.open_serious]
+    if f.support.csat_low(c) or f.support.csat_falling(c):
+        reasons.append(f"Low CSAT: {f.support.csat_recent:.1f} over {c.support_window_days} days")
+        found["csat"] = round(f.support.csat_recent or 0, 2)
+    if f.billing.failed or f.billing.overdue:
+        reasons.append(
+            f"{plural(len(f.billing.failed), 'failed invoice')}, {len(f.billing.overdue)} overdue "
+            f"({money(f.billing.outstanding, ctx.s.currency)} outstanding)"
+        )
+        found["problem_invoices"] = [i.external_id for i in f.billing.problems]
+    lost = f.relationship.recent_departures(f.day, 90)
+    if lost:
+        names = ", ".join(f"{d.contact.name or d.contact.external_id} ({d.contact.role or 'key'})" for d in lost)
+        reasons.append(f"Lost key contact: {names}")
+        found["departed_contacts"] = [d.contact.external_id for d in lost]
+    if len(f.relationship.active_key) < c.min_key_contacts:
+        reasons.append(f"Single-threaded: {plural(len(f.relationship.active_key), 'active key contact')}")
+        found["active_key_contacts"] = len(f.relationship.active_key)
+    days = f.relationship.days_since_touch
+    if days is None or days >= c.no_contact_days:
+        reasons.append(f"No touch for {days} days" if days is not None else "No touch on record")
+        found["days_since_touch"] = days
+    return reasons, found
 
 
 def renewal_risk(ctx: Context) -> list[SignalResult]:
-    s, c, h = ctx.s, ctx.config, ctx.health
-    days = s.days_to_renewal
-    if days is None or days < 0 or days > c.renewal_window_days:
+    c, h, s = ctx.config, ctx.health, ctx.s
+    days = ctx.days_to_renewal
+    if days is None or not ctx.renewal_within(c.renewal_window_days) or not (ctx.unhealthy or ctx.falling):
         return []
-    falling = h.trend_30d is not None and h.trend_30d <= -c.sharp_decline
-    if not ctx.unhealthy and not falling:
-        return []
-    reasons = [
-        f"Renewal in {days} days with health {h.score}/100"
-        + (f" ({h.trend_30d:+d} in 30 days)" if h.trend_30d is not None else "")
-    ]
-    usage = trend(s.usage, "active_users", s.as_of, c.usage_recent_days, c.usage_baseline_days)
-    if usage is not None and usage.change < 0:
-        reasons.append(f"Usage trend {pct(usage.change)}")
-    drivers = [label for kind, label in DRIVER_KINDS.items() if ctx.has(kind)]
-    if drivers:
-        reasons.append("Drivers: " + ", ".join(drivers))
-    if ctx.facts.csat_30d is not None and ctx.facts.csat_30d <= 3:
-        reasons.append(f"CSAT {ctx.facts.csat_30d:.1f} over 30 days")
+    trend = f" ({h.trend_30d:+d} in 30 days)" if h.trend_30d is not None else ""
+    why = "below" if ctx.unhealthy else "falling fast toward"
+    drivers, found = _drivers(ctx)
     weakest = sorted(h.components.items(), key=lambda kv: kv[1])[:2]
+    named = "; ".join(drivers) if drivers else "weakest: " + ", ".join(f"{k} {v:.0f}" for k, v in weakest)
+    renewal = s.renewal_date.isoformat() if s.renewal_date else "?"
     return [
         SignalResult(
             kind="renewal_risk",
-            severity=CRITICAL if days <= 30 else HIGH if days <= 60 else MEDIUM,
-            title=f"Renewal in {days} days at risk",
-            reasons=reasons,
+            severity=CRITICAL if days <= c.renewal_critical_days else HIGH if days <= c.renewal_high_days else MEDIUM,
+            title=f"Renewal in {days} days at risk: health {h.score}{trend}",
+            reasons=[
+                f"Renews {renewal} ({days} days) with health {h.score}/100{trend}, {why} the "
+                f"{c.health_threshold:.0f} threshold",
+                *drivers,
+            ],
             evidence={
                 "days_to_renewal": days,
-                "renewal_date": s.renewal_date.isoformat() if s.renewal_date else None,
+                "renewal_date": renewal,
                 "health": h.score,
                 "trend_30d": h.trend_30d,
-                "drivers": drivers,
+                "threshold": c.health_threshold,
+                "drivers": found,
                 "weakest_components": dict(weakest),
+                "arr": ctx.arr,
             },
             next_steps={
-                "am": "Build a save plan with your CSM this week: fix the drivers before any pricing talk.",
-                "csm": "Lead a recovery review with the customer: show a fix for each driver and its date.",
+                "am": f"{money(ctx.arr or None, s.currency)} renews in {days} days at risk ({named}): agree a "
+                "save plan with your CSM this week and fix the drivers before any pricing talk.",
+                "csm": f"Renewal in {days} days with health {h.score} ({named}): run a recovery review with "
+                "the customer and give the AM a fix and a date for each driver.",
             },
             value_at_stake=ctx.arr or None,
         )
@@ -60,40 +87,46 @@ def renewal_risk(ctx: Context) -> list[SignalResult]:
 
 
 def renewal_prep(ctx: Context) -> list[SignalResult]:
-    s, c = ctx.s, ctx.config
-    days = s.days_to_renewal
-    if days is None or days < 0 or ctx.unhealthy or ctx.has("renewal_risk"):
+    c, s, f = ctx.config, ctx.s, ctx.facts
+    days = ctx.days_to_renewal
+    if days is None or not ctx.renewal_within(c.renewal_prep_days) or ctx.unhealthy:
         return []
-    reached = [m for m in sorted(c.prep_milestones) if days <= m]
-    if not reached:
+    if ctx.has("renewal_risk"):
         return []
-    milestone = reached[0]
-    usage = trend(s.usage, "active_users", s.as_of, 30, 60)
+    milestone = min(m for m in c.renewal_prep_milestones if m >= days)
     solved = [
-        t for t in s.tickets if t.status in ("solved", "closed") and (s.as_of - t.opened_at.date()).days <= 90
+        t
+        for t in s.tickets
+        if (t.closed_at is not None or t.status in ("solved", "closed"))
+        and (s.as_of - (t.closed_at or t.opened_at).date()).days <= 90
     ]
-    story = []
-    if usage is not None:
-        story.append(f"Active users {pct(usage.change)} over the last 30 days against the 60 before")
-    story.append(f"{len(solved)} tickets resolved in 90 days")
-    if ctx.facts.csat_30d is not None:
-        story.append(f"CSAT {ctx.facts.csat_30d:.1f}")
+    story: list[str] = []
+    evidence: dict[str, object] = {"days_to_renewal": days, "milestone": milestone, "health": ctx.health.score}
+    if f.usage.user_growth is not None:
+        story.append(f"Active users {pct(f.usage.user_growth)} over {c.expansion_growth_days} days")
+        evidence["user_growth"] = round(f.usage.user_growth, 3)
+    if f.usage.utilisation is not None:
+        story.append(f"Seat use {f.usage.utilisation:.0%}")
+        evidence["utilisation"] = round(f.usage.utilisation, 3)
+    story.append(f"{plural(len(solved), 'ticket')} resolved in 90 days")
+    evidence["tickets_resolved_90d"] = len(solved)
+    if f.support.csat_recent is not None:
+        story.append(f"CSAT {f.support.csat_recent:.1f}")
+        evidence["csat"] = round(f.support.csat_recent, 2)
+    facts = ", ".join(story)
     return [
         SignalResult(
             kind="renewal_prep",
             key=str(milestone),
-            severity=MEDIUM if milestone <= 30 else LOW,
+            severity=LOW if milestone == c.renewal_prep_milestones[0] else MEDIUM,
             title=f"Renewal in {days} days: prepare the value story",
-            reasons=[f"Healthy account (health {ctx.health.score}) renewing on {s.renewal_date}", *story],
-            evidence={
-                "days_to_renewal": days,
-                "milestone": milestone,
-                "tickets_resolved_90d": len(solved),
-                "usage_change": round(usage.change, 3) if usage else None,
-            },
+            reasons=[f"Healthy account (health {ctx.health.score}) renewing {s.renewal_date}", *story],
+            evidence=evidence,
             next_steps={
-                "am": "Arrive with the value demonstrated rather than with a discount: draft the renewal story.",
-                "csm": "Gather the outcomes and adoption figures the AM needs for the renewal story.",
+                "am": f"Renewal in {days} days: draft the value story ({facts}) and book the renewal "
+                "conversation; lead with value, not a discount.",
+                "csm": f"Renewal in {days} days: gather the outcomes behind the numbers ({facts}) and a "
+                "customer quote for the AM's value story.",
             },
             value_at_stake=ctx.arr or None,
         )

@@ -1,0 +1,1 @@
+"""The demo book: a deterministic generator and a bundled sample of its output."""
