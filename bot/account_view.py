@@ -39,9 +39,7 @@ def deterministic_brief(answer: AccountAnswer) -> str:
         first += f" ({answer.health_trend_30d:+d} in 30 days)"
     if answer.days_to_renewal is not None and answer.days_to_renewal >= 0:
         first += f", renewal in {answer.days_to_renewal} days"
-    second = (
-        "Top signal: " + answer.signals[0].title if answer.signals else "No active signal: a quiet account."
-    )
+    second = "Top signal: " + answer.signals[0].title if answer.signals else "No active signal: a quiet account."
     return f"{first}.\n{second}"
 
 
@@ -61,9 +59,7 @@ def build_account_answer(session: Session, org_id: int, account_id: int, today: 
     owners = {
         m.email: m.name
         for m in session.scalars(
-            select(Member).where(
-                Member.org_id == org_id, Member.email.in_([account.am_email, account.csm_email])
-            )
+            select(Member).where(Member.org_id == org_id, Member.email.in_([account.am_email, account.csm_email]))
         )
     }
     now, change, utilisation = _usage(snapshot)
@@ -81,9 +77,7 @@ def build_account_answer(session: Session, org_id: int, account_id: int, today: 
         csm=owners.get(account.csm_email or "", account.csm_email),
         health=health.score if health else None,
         health_trend_30d=(health.components or {}).get("trend_30d") if health else None,
-        signals=[
-            SignalLine(kind=s.kind, severity=s.severity, title=s.title, reasons=s.reasons) for s in signals
-        ],
+        signals=[SignalLine(kind=s.kind, severity=s.severity, title=s.title, reasons=s.reasons) for s in signals],
         stakeholders=[
             StakeholderLine(
                 name=c.name or c.external_id,
@@ -92,9 +86,7 @@ def build_account_answer(session: Session, org_id: int, account_id: int, today: 
                 is_key=c.is_key_stakeholder,
                 status="active" if c.active else "left",
             )
-            for c in sorted(
-                snapshot.contacts, key=lambda c: (not c.is_key_stakeholder, not c.active, c.name or "")
-            )
+            for c in sorted(snapshot.contacts, key=lambda c: (not c.is_key_stakeholder, not c.active, c.name or ""))
         ],
         active_users_now=now,
         usage_change_30d=change,

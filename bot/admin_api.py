@@ -36,9 +36,7 @@ def require_admin(
     expected = settings.admin_token.get_secret_value() if settings.admin_token else ""
     given = credentials.credentials if credentials else ""
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "admin token required", {"WWW-Authenticate": "Bearer"}
-        )
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "admin token required", {"WWW-Authenticate": "Bearer"})
 
 
 def session_dep(request: Request) -> Any:
@@ -164,9 +162,7 @@ def put_member(slug: str, email: str, body: MemberIn, session: SessionDep) -> Me
 @router.get("/orgs/{slug}/sources", response_model=list[SourceOut])
 def list_sources(slug: str, session: SessionDep) -> list[SourceOut]:
     org = _org(session, slug)
-    rows = session.scalars(
-        select(SourceState).where(SourceState.org_id == org.id).order_by(SourceState.source)
-    )
+    rows = session.scalars(select(SourceState).where(SourceState.org_id == org.id).order_by(SourceState.source))
     return [
         SourceOut(
             source=s.source,
@@ -181,9 +177,7 @@ def list_sources(slug: str, session: SessionDep) -> list[SourceOut]:
 @router.get("/orgs/{slug}/settings")
 def get_org_settings(slug: str, session: SessionDep) -> dict[str, Any]:
     org = _org(session, slug)
-    return {
-        "scoring": ScoringConfig.from_settings(dict((org.settings or {}).get("scoring", {}))).model_dump()
-    }
+    return {"scoring": ScoringConfig.from_settings(dict((org.settings or {}).get("scoring", {}))).model_dump()}
 
 
 class SettingsIn(BaseModel):
@@ -210,7 +204,12 @@ def export(slug: str, session: SessionDep) -> FileResponse:
     path = folder / f"{org.slug}.zip"
     counts = export_org(session, org, path)
     audit.record(session, org.id, "admin-api", "org.export", f"org:{slug}", rows=sum(counts.values()))
-    cleanup = BackgroundTask(lambda: (path.unlink(missing_ok=True), folder.rmdir()))
+
+    def cleanup_export() -> None:
+        path.unlink(missing_ok=True)
+        folder.rmdir()
+
+    cleanup = BackgroundTask(cleanup_export)
     return FileResponse(path, media_type="application/zip", filename=path.name, background=cleanup)
 
 

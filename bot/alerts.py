@@ -25,20 +25,14 @@ def _since(value: object) -> date | None:
     return None
 
 
-def raise_new_alerts(
-    session: Session, org: Organization, today: date
-) -> list[tuple[Alert, StakeholderAlert]]:
+def raise_new_alerts(session: Session, org: Organization, today: date) -> list[tuple[Alert, StakeholderAlert]]:
     """Create an Alert for every active stakeholder_left signal that has none yet, and return them."""
     known = set(
-        session.scalars(
-            select(Alert.subject_key).where(Alert.org_id == org.id, Alert.kind == STAKEHOLDER_LEFT)
-        )
+        session.scalars(select(Alert.subject_key).where(Alert.org_id == org.id, Alert.kind == STAKEHOLDER_LEFT))
     )
     raised = []
     signals = session.scalars(
-        select(Signal).where(
-            Signal.org_id == org.id, Signal.kind == STAKEHOLDER_LEFT, Signal.status == "active"
-        )
+        select(Signal).where(Signal.org_id == org.id, Signal.kind == STAKEHOLDER_LEFT, Signal.status == "active")
     )
     for signal in signals:
         subject = f"contact:{signal.key}"
@@ -65,9 +59,7 @@ def raise_new_alerts(
 
 
 def _alert_view(session: Session, account: Account, signal: Signal, today: date) -> StakeholderAlert:
-    contact = session.scalar(
-        select(Contact).where(Contact.org_id == account.org_id, Contact.external_id == signal.key)
-    )
+    contact = session.scalar(select(Contact).where(Contact.org_id == account.org_id, Contact.external_id == signal.key))
     evidence = signal.evidence or {}
     others = [
         c

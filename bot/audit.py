@@ -22,6 +22,4 @@ def record(session: Session, org_id: int, actor: str, action: str, target: str =
         for k, v in details.items()
         if isinstance(v, SAFE_DETAIL_TYPES) or (isinstance(v, str) and len(v) <= 64 and "@" not in v)
     }
-    session.add(
-        AuditEntry(org_id=org_id, actor=actor[:320], action=action[:64], target=target[:300], details=safe)
-    )
+    session.add(AuditEntry(org_id=org_id, actor=actor[:320], action=action[:64], target=target[:300], details=safe))

@@ -45,7 +45,7 @@ def load_snapshots(
     end = _start_of(as_of + timedelta(days=1))
     # Core selects of plain columns, not ORM entities: a large book has millions of usage rows.
     contacts: dict[int, list[ContactView]] = defaultdict(list)
-    for r in session.execute(
+    for rc in session.execute(
         select(
             Contact.account_id,
             Contact.external_id,
@@ -59,18 +59,19 @@ def load_snapshots(
             Contact.left_evidence,
         ).where(Contact.org_id == org_id, _in_scope(Contact.account_id, account_ids))
     ):
-        contacts[r[0]].append(ContactView(*r[1:]))
+        account_id, *fields = rc
+        contacts[account_id].append(ContactView(*fields))
     usage: dict[int, list[UsagePoint]] = defaultdict(list)
-    for r in session.execute(
+    for ru in session.execute(
         select(UsageDay.account_id, UsageDay.day, UsageDay.active_users, UsageDay.seats_used, UsageDay.events)
         .where(UsageDay.org_id == org_id, _in_scope(UsageDay.account_id, account_ids))
         .where(UsageDay.day > as_of - timedelta(days=USAGE_DAYS), UsageDay.day <= as_of)
         .order_by(UsageDay.account_id, UsageDay.day)
     ):
-        usage[r[0]].append(UsagePoint(*r[1:]))
+        usage[ru[0]].append(UsagePoint(*ru[1:]))
     tickets: dict[int, list[TicketView]] = defaultdict(list)
     text_since = _start_of(as_of - timedelta(days=TEXT_DAYS))
-    for r in session.execute(
+    for rt in session.execute(
         select(
             Ticket.account_id,
             Ticket.external_id,
@@ -86,9 +87,9 @@ def load_snapshots(
         .where(or_(Ticket.opened_at >= text_since, Ticket.closed_at.is_(None)))
         .order_by(Ticket.opened_at)
     ):
-        tickets[r[0]].append(TicketView(*r[1:]))
+        tickets[rt[0]].append(TicketView(*rt[1:]))
     invoices: dict[int, list[InvoiceView]] = defaultdict(list)
-    for r in session.execute(
+    for ri in session.execute(
         select(
             Invoice.account_id,
             Invoice.external_id,
@@ -102,16 +103,16 @@ def load_snapshots(
         .where(Invoice.org_id == org_id, _in_scope(Invoice.account_id, account_ids))
         .where(or_(Invoice.issued_at.is_(None), Invoice.issued_at > as_of - timedelta(days=INVOICE_DAYS)))
     ):
-        amount = float(r.amount) if r.amount is not None else None
-        invoices[r[0]].append(InvoiceView(r[1], r[2], r[3], r[4], amount, r[6], r[7]))
+        amount = float(ri.amount) if ri.amount is not None else None
+        invoices[ri[0]].append(InvoiceView(ri[1], ri[2], ri[3], ri[4], amount, ri[6], ri[7]))
     notes: dict[int, list[NoteView]] = defaultdict(list)
-    for r in session.execute(
+    for rn in session.execute(
         select(Note.account_id, Note.external_id, Note.created_at, Note.author_email, Note.body)
         .where(Note.org_id == org_id, _in_scope(Note.account_id, account_ids))
         .where(Note.created_at >= text_since, Note.created_at < end)
         .order_by(Note.created_at)
     ):
-        notes[r[0]].append(NoteView(*r[1:]))
+        notes[rn[0]].append(NoteView(*rn[1:]))
     return [
         AccountSnapshot(
             account_id=a.id,

@@ -20,22 +20,16 @@ from bot.settings import get_settings
 from integrations.base import SourceError
 from integrations.files import FileSource
 
-app = typer.Typer(
-    help="Tandem: the shared read of every account, for the AM and the CSM.", no_args_is_help=True
-)
+app = typer.Typer(help="Tandem: the shared read of every account, for the AM and the CSM.", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-OrgOpt = Annotated[
-    str | None, typer.Option("--org", help="Organization slug (default: TANDEM_ORG or 'default').")
-]
+OrgOpt = Annotated[str | None, typer.Option("--org", help="Organization slug (default: TANDEM_ORG or 'default').")]
 AsOfOpt = Annotated[
     str | None,
     typer.Option("--as-of", help="Score and build digests as of this date (YYYY-MM-DD; default today)."),
 ]
-OutOpt = Annotated[
-    Path | None, typer.Option("--out", help="Write each outgoing message as a JSON file here.")
-]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Write each outgoing message as a JSON file here.")]
 
 
 def _db() -> Database:
@@ -76,9 +70,7 @@ def init(org: OrgOpt = None) -> None:
 @app.command()
 def sync(
     source: Annotated[str, typer.Option("--source", help="Source to sync: files.")] = "files",
-    path: Annotated[
-        Path | None, typer.Option("--path", help="Directory of CSV exports (files source).")
-    ] = None,
+    path: Annotated[Path | None, typer.Option("--path", help="Directory of CSV exports (files source).")] = None,
     org: OrgOpt = None,
 ) -> None:
     """Pull a source into storage (upsert by source id, departures recorded once)."""

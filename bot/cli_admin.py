@@ -92,9 +92,7 @@ def person_erase(
             members=report.members,
             texts=report.texts,
         )
-    out.print(
-        f"Erased: {report.contacts} contact(s), {report.members} member(s), {report.texts} text(s) redacted."
-    )
+    out.print(f"Erased: {report.contacts} contact(s), {report.members} member(s), {report.texts} text(s) redacted.")
 
 
 @keys_app.command("rotate")

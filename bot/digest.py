@@ -81,9 +81,7 @@ def build_digest(
     by_id = {a.id: a for a in accounts}
     health = {
         h.account_id: h.score
-        for h in session.scalars(
-            select(HealthScore).where(HealthScore.org_id == org.id, HealthScore.day == day)
-        )
+        for h in session.scalars(select(HealthScore).where(HealthScore.org_id == org.id, HealthScore.day == day))
     }
     grouped: dict[int, list[Signal]] = defaultdict(list)
     for s in session.scalars(select(Signal).where(Signal.org_id == org.id, Signal.status == "active")):

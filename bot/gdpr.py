@@ -57,9 +57,7 @@ def export_org(session: Session, org: Organization, out: Path) -> dict[str, int]
         for table in _org_tables():
             rows = [
                 {k: _jsonable(v) for k, v in row._mapping.items()}
-                for row in session.execute(
-                    select(table).where(table.c.org_id == org.id).order_by(*table.primary_key)
-                )
+                for row in session.execute(select(table).where(table.c.org_id == org.id).order_by(*table.primary_key))
             ]
             archive.writestr(f"{table.name}.json", json.dumps(rows, indent=1, ensure_ascii=False))
             counts[table.name] = len(rows)
@@ -122,7 +120,11 @@ def erase_person(session: Session, org: Organization, email: str) -> ErasureRepo
         report.members += 1
     needles = sorted(set(needles), key=len, reverse=True)
     like = [f"%{n}%" for n in needles]
-    for model, fields in ((Ticket, ("subject", "body")), (Note, ("body",))):
+    texts: tuple[tuple[type[Ticket] | type[Note], tuple[str, ...]], ...] = (
+        (Ticket, ("subject", "body")),
+        (Note, ("body",)),
+    )
+    for model, fields in texts:
         columns = [getattr(model, f) for f in fields]
         rows = session.scalars(
             select(model).where(model.org_id == org.id, or_(*(c.ilike(p) for c in columns for p in like)))
@@ -130,17 +132,13 @@ def erase_person(session: Session, org: Organization, email: str) -> ErasureRepo
         for row in rows:
             for f in fields:
                 setattr(row, f, _redact(getattr(row, f), needles))
-            accounts.add(row.account_id)
+            accounts.add(int(getattr(row, "account_id")))  # noqa: B009 - Ticket | Note
             report.texts += 1
         if model is Note:
             session.execute(
-                update(Note)
-                .where(Note.org_id == org.id, Note.author_email == email)
-                .values(author_email=None)
+                update(Note).where(Note.org_id == org.id, Note.author_email == email).values(author_email=None)
             )
     # Cached model texts were written from the old text: drop them so nothing derived survives.
     if accounts:
-        session.execute(
-            delete(ModelText).where(ModelText.org_id == org.id, ModelText.account_id.in_(accounts))
-        )
+        session.execute(delete(ModelText).where(ModelText.org_id == org.id, ModelText.account_id.in_(accounts)))
     return report

@@ -43,9 +43,7 @@ def counterpart(session: Session, account: Account, member: Member) -> Member:
         select(Member).where(Member.org_id == account.org_id, Member.email == email, Member.active.is_(True))
     )
     if other is None:
-        raise HandoffError(
-            f"{account.name} has no {'CSM' if member.email == account.am_email else 'AM'} on file"
-        )
+        raise HandoffError(f"{account.name} has no {'CSM' if member.email == account.am_email else 'AM'} on file")
     return other
 
 

@@ -78,8 +78,7 @@ class Ingestor:
 
     def _accounts(self, batch: SourceBatch, report: IngestReport) -> dict[str, int]:
         existing = {
-            a.external_id: a
-            for a in self.session.scalars(select(Account).where(Account.org_id == self.org_id))
+            a.external_id: a for a in self.session.scalars(select(Account).where(Account.org_id == self.org_id))
         }
         for rec in batch.accounts:
             values = rec.model_dump(exclude={"account_id"})
@@ -96,9 +95,7 @@ class Ingestor:
         return {ext: row.id for ext, row in existing.items()}
 
     def _members(self, batch: SourceBatch, report: IngestReport) -> None:
-        existing = {
-            m.email: m for m in self.session.scalars(select(Member).where(Member.org_id == self.org_id))
-        }
+        existing = {m.email: m for m in self.session.scalars(select(Member).where(Member.org_id == self.org_id))}
         for rec in batch.team:
             values: dict[str, Any] = {"name": rec.name or rec.email.split("@")[0], "role": rec.role}
             # Chat ids and preferences only overwrite when the file gives them (a chat lookup may have).
@@ -121,8 +118,7 @@ class Ingestor:
         now: datetime,
     ) -> None:
         existing = {
-            c.external_id: c
-            for c in self.session.scalars(select(Contact).where(Contact.org_id == self.org_id))
+            c.external_id: c for c in self.session.scalars(select(Contact).where(Contact.org_id == self.org_id))
         }
         seen: set[str] = set()
         for rec in batch.contacts:
@@ -154,9 +150,7 @@ class Ingestor:
                 self._departed(row, now, "vanished", run, report)
         self.session.flush()
 
-    def _departed(
-        self, row: Contact, when: datetime, evidence: str, run: SyncRun, report: IngestReport
-    ) -> None:
+    def _departed(self, row: Contact, when: datetime, evidence: str, run: SyncRun, report: IngestReport) -> None:
         row.left_at = when
         row.left_evidence = evidence
         self.session.flush()
@@ -184,8 +178,7 @@ class Ingestor:
         ]
         for entity, model, records, id_field in keyed:
             existing = {
-                r.external_id: r
-                for r in self.session.scalars(select(model).where(model.org_id == self.org_id))
+                r.external_id: r for r in self.session.scalars(select(model).where(model.org_id == self.org_id))
             }
             for rec in records:
                 values = rec.model_dump(exclude={id_field, "account_id"})

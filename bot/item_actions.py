@@ -42,7 +42,5 @@ def mark_handled(session: Session, member: Member, signal_ids: list[int]) -> int
 def record_feedback(session: Session, member: Member, signal_ids: list[int], useful: bool) -> int:
     signals = _owned_signals(session, member, signal_ids)
     for s in signals:
-        session.add(
-            Feedback(org_id=member.org_id, member_id=member.id, signal_id=s.id, kind=s.kind, useful=useful)
-        )
+        session.add(Feedback(org_id=member.org_id, member_id=member.id, signal_id=s.id, kind=s.kind, useful=useful))
     return len(signals)

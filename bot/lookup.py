@@ -42,11 +42,7 @@ def find_account(session: Session, org_id: int, query: str) -> LookupResult:
         select(Account.id, Account.name, Account.domain, Account.external_id).where(Account.org_id == org_id)
     ).all()
     needle = query.casefold()
-    exact = [
-        r
-        for r in rows
-        if needle in {r.name.casefold(), (r.domain or "").casefold(), r.external_id.casefold()}
-    ]
+    exact = [r for r in rows if needle in {r.name.casefold(), (r.domain or "").casefold(), r.external_id.casefold()}]
     if len(exact) == 1:
         r = exact[0]
         return LookupResult("found", query, Candidate(r.id, r.name, r.domain, 100.0))

@@ -26,9 +26,7 @@ class Actor:
 
 
 def link_workspace(session: Session, org: Organization, platform: str, external_id: str) -> ChatLink:
-    link = session.scalar(
-        select(ChatLink).where(ChatLink.platform == platform, ChatLink.external_id == external_id)
-    )
+    link = session.scalar(select(ChatLink).where(ChatLink.platform == platform, ChatLink.external_id == external_id))
     if link is None:
         link = ChatLink(org_id=org.id, platform=platform, external_id=external_id)
         session.add(link)
@@ -58,9 +56,7 @@ def resolve_actor(
         raise NotAMember("this workspace is not linked to a Tandem organization")
     scope_session(session, org.id)
     column = Member.slack_user_id if platform == "slack" else Member.teams_user_id
-    member = session.scalar(
-        select(Member).where(Member.org_id == org.id, column == user_id, Member.active.is_(True))
-    )
+    member = session.scalar(select(Member).where(Member.org_id == org.id, column == user_id, Member.active.is_(True)))
     if member is None:
         raise NotAMember("you are not an active member of this Tandem organization")
     return Actor(org, member)

@@ -17,6 +17,7 @@ from bot.db import Database
 from bot.delivery.channel import Channel
 from bot.delivery.compose import alert_messages, digest_messages
 from bot.delivery.ledger import Outcome, deliver
+from bot.delivery.message import OutgoingMessage
 from bot.delivery.outbox import OutboxChannel
 from bot.digest import build_digest, save_digest
 from bot.ingest import Ingestor, IngestReport
@@ -62,7 +63,7 @@ def run_alerts(db: Database, org_slug: str, today: date, channels: dict[str, Cha
     with db.session() as session:
         org = get_org(session, org_slug)
         org_id = org.id
-        pending = []
+        pending: list[OutgoingMessage] = []
         for alert, view in raise_new_alerts(session, org, today):
             members = alert_recipients(session, org, alert.account_id)
             report.alerts.append(([m.email for m in members], view))
@@ -73,7 +74,7 @@ def run_alerts(db: Database, org_slug: str, today: date, channels: dict[str, Cha
 
 def run_digests(db: Database, org_slug: str, day: date, channels: dict[str, Channel]) -> DeliveryReport:
     report = DeliveryReport()
-    pending = []
+    pending: list[OutgoingMessage] = []
     with db.session() as session:
         org = get_org(session, org_slug)
         org_id = org.id
@@ -92,7 +93,7 @@ def run_digests(db: Database, org_slug: str, day: date, channels: dict[str, Chan
 
 
 def _send_all(
-    db: Database, org_id: int, channels: dict[str, Channel], messages: list, report: DeliveryReport
+    db: Database, org_id: int, channels: dict[str, Channel], messages: list[OutgoingMessage], report: DeliveryReport
 ) -> None:
     for message in messages:
         channel = channels.get(message.platform)

@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from scoring.config import ScoringConfig
-from scoring.engine import score_account
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.book import load_snapshots
 from bot.models import HealthScore, Organization, Signal, utcnow
+from scoring.config import ScoringConfig
+from scoring.engine import score_account
 from scoring.results import SignalResult
 
 
@@ -30,18 +30,14 @@ def org_scoring_config(org: Organization) -> ScoringConfig:
     return ScoringConfig.from_settings(dict((org.settings or {}).get("scoring", {})))
 
 
-def rescore(
-    session: Session, org: Organization, as_of: date, account_ids: list[int] | None = None
-) -> RescoreReport:
+def rescore(session: Session, org: Organization, as_of: date, account_ids: list[int] | None = None) -> RescoreReport:
     config = org_scoring_config(org)
     snapshots = load_snapshots(session, org.id, as_of, account_ids)
     scope = [s.account_id for s in snapshots]
     report = RescoreReport(accounts=len(snapshots))
     existing_health = {
         h.account_id: h
-        for h in session.scalars(
-            select(HealthScore).where(HealthScore.org_id == org.id, HealthScore.day == as_of)
-        )
+        for h in session.scalars(select(HealthScore).where(HealthScore.org_id == org.id, HealthScore.day == as_of))
         if h.account_id in set(scope)
     }
     signals = {

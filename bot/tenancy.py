@@ -22,9 +22,7 @@ ORG_EXPR = "org_id = NULLIF(current_setting('app.org_id', true), '')::integer"
 
 
 def org_owned_tables() -> list[str]:
-    return [
-        t.name for t in Base.metadata.sorted_tables if "org_id" in t.columns and t.name not in ROUTING_TABLES
-    ]
+    return [t.name for t in Base.metadata.sorted_tables if "org_id" in t.columns and t.name not in ROUTING_TABLES]
 
 
 def scope_session(session: Session, org_id: int) -> None:
@@ -47,9 +45,7 @@ def apply_row_level_security(engine: Engine, app_role: str | None) -> None:
                 continue
             conn.execute(text(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY'))
             if not _has_policy(conn, table):
-                conn.execute(
-                    text(f'CREATE POLICY {POLICY} ON "{table}" USING ({ORG_EXPR}) WITH CHECK ({ORG_EXPR})')
-                )
+                conn.execute(text(f'CREATE POLICY {POLICY} ON "{table}" USING ({ORG_EXPR}) WITH CHECK ({ORG_EXPR})'))
         if app_role:
             _ensure_role(conn, app_role)
 

@@ -128,8 +128,6 @@ class FileSource:
                 if not any(v.strip() for v in values):
                     continue
                 if len(values) > len(header):
-                    problems.append(
-                        Problem(f"{file.name}:{start}", f"{len(values)} values for {len(header)} columns")
-                    )
+                    problems.append(Problem(f"{file.name}:{start}", f"{len(values)} values for {len(header)} columns"))
                     continue
                 yield f"{file.name}:{start}", dict(zip(header, values, strict=False))

@@ -74,9 +74,9 @@ class ContactRecord(Record):
     title: Text = None
     role: Annotated[ContactRole | None, Opt, BeforeValidator(_lower)] = None
     is_key: Annotated[bool, BeforeValidator(lambda v: False if _blank_to_none(v) is None else v)] = False
-    status: Annotated[
-        Literal["active", "left"], BeforeValidator(lambda v: (_blank_to_none(v) or "active").lower())
-    ] = "active"
+    status: Annotated[Literal["active", "left"], BeforeValidator(lambda v: (_blank_to_none(v) or "active").lower())] = (
+        "active"
+    )
     updated_at: OptTimestamp = None
 
     @property
@@ -97,12 +97,8 @@ class TicketRecord(Record):
     account_id: Id
     opened_at: Timestamp
     closed_at: OptTimestamp = None
-    priority: Annotated[Literal["low", "normal", "high", "urgent"] | None, Opt, BeforeValidator(_lower)] = (
-        None
-    )
-    status: Annotated[Literal["open", "pending", "solved", "closed"] | None, Opt, BeforeValidator(_lower)] = (
-        None
-    )
+    priority: Annotated[Literal["low", "normal", "high", "urgent"] | None, Opt, BeforeValidator(_lower)] = None
+    status: Annotated[Literal["open", "pending", "solved", "closed"] | None, Opt, BeforeValidator(_lower)] = None
     subject: Text = None
     body: Text = None
     csat: Annotated[Annotated[int, Field(ge=1, le=5)] | None, Opt] = None
@@ -116,9 +112,7 @@ class InvoiceRecord(Record):
     paid_at: OptDate = None
     amount: Money = None
     currency: Annotated[str | None, Opt, AfterValidator(lambda v: v.upper() if v else v)] = None
-    status: Annotated[
-        Literal["paid", "open", "overdue", "failed", "void"] | None, Opt, BeforeValidator(_lower)
-    ] = None
+    status: Annotated[Literal["paid", "open", "overdue", "failed", "void"] | None, Opt, BeforeValidator(_lower)] = None
 
 
 class NoteRecord(Record):
@@ -135,9 +129,7 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 class TeamMemberRecord(Record):
     email: Annotated[str, BeforeValidator(_blank_to_none), AfterValidator(str.lower), Field(min_length=3)]
     name: Text = None
-    role: Annotated[
-        Literal["am", "csm", "manager"], BeforeValidator(lambda v: (_blank_to_none(v) or v).lower())
-    ]
+    role: Annotated[Literal["am", "csm", "manager"], BeforeValidator(lambda v: (_blank_to_none(v) or v).lower())]
     slack_user_id: Text = None
     teams_user_id: Text = None
     timezone: Text = None

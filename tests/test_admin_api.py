@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -77,22 +77,16 @@ def test_every_route_works_with_the_token(client: TestClient, db: Database) -> N
 
 
 def test_bad_bodies_get_422_and_unknown_orgs_404(client: TestClient) -> None:
+    assert client.post("/admin/orgs", json={"slug": "Bad Slug!", "name": "x"}, headers=AUTH).status_code == 422
     assert (
-        client.post("/admin/orgs", json={"slug": "Bad Slug!", "name": "x"}, headers=AUTH).status_code == 422
-    )
-    assert (
-        client.post(
-            "/admin/orgs", json={"slug": "ok", "name": "x", "timezone": "Mars/Base"}, headers=AUTH
-        ).status_code
+        client.post("/admin/orgs", json={"slug": "ok", "name": "x", "timezone": "Mars/Base"}, headers=AUTH).status_code
         == 422
     )
     assert client.post("/admin/orgs", content=b"{not json", headers=AUTH).status_code == 422
     assert client.post("/admin/orgs", json={"slug": "ok", "name": "ok"}, headers=AUTH).status_code == 201
     assert client.post("/admin/orgs", json={"slug": "ok", "name": "ok"}, headers=AUTH).status_code == 409
     assert (
-        client.put(
-            "/admin/orgs/ok/members/x@y.example", json={**MEMBER, "role": "boss"}, headers=AUTH
-        ).status_code
+        client.put("/admin/orgs/ok/members/x@y.example", json={**MEMBER, "role": "boss"}, headers=AUTH).status_code
         == 422
     )
     assert client.put("/admin/orgs/ok/members/not-an-email", json=MEMBER, headers=AUTH).status_code == 422

@@ -77,12 +77,8 @@ def _members(db: Database, org_id: int) -> tuple[Member, Member, Account]:
 def test_a_handoff_goes_to_the_counterpart_once_and_closes(db: Database, org_id: int) -> None:
     am, csm, account = _members(db, org_id)
     with db.session() as session:
-        handoff, created = start_handoff(
-            session, account, am, HandoffDraft("risk", "Champion quiet"), "view-1"
-        )
-        again, created_again = start_handoff(
-            session, account, am, HandoffDraft("risk", "Champion quiet"), "view-1"
-        )
+        handoff, created = start_handoff(session, account, am, HandoffDraft("risk", "Champion quiet"), "view-1")
+        again, created_again = start_handoff(session, account, am, HandoffDraft("risk", "Champion quiet"), "view-1")
         assert created and not created_again and again.id == handoff.id
         assert handoff.to_member_id == csm.id and handoff.status == "open"
         _, first = add_reply(session, handoff, csm, "teams", "On it", "act-1")

@@ -54,8 +54,15 @@ def test_demo_prints_every_digest_with_the_planted_stories(cli_env: dict[str, st
     out = run(*DEMO, "--out", str(tmp_path / "outbox"))
     for member in ("Alice Martin", "Bruno Costa", "Chloé Dubois", "David Okafor"):
         assert f"Digest for {member}" in out
-    for story in ("Northwind Logistics", "Acme Robotics", "Umbrella Retail", "Globex Health", "Initech",
-                  "Soylent Foods", "Hooli Media"):
+    for story in (
+        "Northwind Logistics",
+        "Acme Robotics",
+        "Umbrella Retail",
+        "Globex Health",
+        "Initech",
+        "Soylent Foods",
+        "Hooli Media",
+    ):
         assert story in out
     assert "Maria Gonzalez" in out and "Database: " in out
     signals: dict[str, set[str]] = defaultdict(set)
@@ -64,8 +71,14 @@ def test_demo_prints_every_digest_with_the_planted_stories(cli_env: dict[str, st
         assert row["reasons"] and row["severity"] in {"low", "medium", "high", "critical"}
     assert dict(signals) == EXPECTED  # every story fires, and nothing else does (noise and quiet accounts)
     accounts = {a["id"]: a for a in json.loads(run("accounts", "--json"))}
-    assert len(accounts) == 40 and set(accounts["ACC-002"]) == {"id", "name", "arr", "renewal_date", "health",
-                                                                "signals"}
+    assert len(accounts) == 40 and set(accounts["ACC-002"]) == {
+        "id",
+        "name",
+        "arr",
+        "renewal_date",
+        "health",
+        "signals",
+    }
     assert accounts["ACC-001"]["health"] < 60 < accounts["ACC-030"]["health"]
 
 
@@ -75,9 +88,12 @@ def test_outbox_messages_follow_the_contract_and_validate(cli_env: dict[str, str
     messages = [json.loads(p.read_text()) for p in sorted(outbox.glob("*.json"))]
     kinds = sorted((m["kind"], m["platform"], m["recipient"].split("@")[0]) for m in messages)
     assert kinds == [
-        ("alert", "slack", "bruno.costa"), ("alert", "teams", "david.okafor"),
-        ("digest", "slack", "alice.martin"), ("digest", "slack", "bruno.costa"),
-        ("digest", "teams", "chloe.dubois"), ("digest", "teams", "david.okafor"),
+        ("alert", "slack", "bruno.costa"),
+        ("alert", "teams", "david.okafor"),
+        ("digest", "slack", "alice.martin"),
+        ("digest", "slack", "bruno.costa"),
+        ("digest", "teams", "chloe.dubois"),
+        ("digest", "teams", "david.okafor"),
     ]
     for message in messages:
         assert message["text"]

@@ -119,9 +119,7 @@ def test_change_since_the_last_digest(db: Database, book: int) -> None:
 
 
 def test_snoozed_and_done_items_stay_quiet_until_they_worsen(db: Database, book: int) -> None:
-    snoozed = add_signal(
-        db, book, "A1", "usage_drop", 2, snoozed_until=NOW + timedelta(days=3), announced_severity=2
-    )
+    snoozed = add_signal(db, book, "A1", "usage_drop", 2, snoozed_until=NOW + timedelta(days=3), announced_severity=2)
     add_signal(db, book, "A2", "billing_risk", 2, handled_at=NOW, announced_severity=2)
     assert digest_for(db, book, "am").items == []
     with db.session() as session:
@@ -144,13 +142,9 @@ def test_handoffs_waiting_and_coverage_are_in_the_header(db: Database, book: int
                 note="Their CFO wants to talk price",
             )
         )
-        session.add(
-            Note(org_id=book, account_id=account.id, external_id="N1", created_at=NOW - timedelta(days=3))
-        )
+        session.add(Note(org_id=book, account_id=account.id, external_id="N1", created_at=NOW - timedelta(days=3)))
     digest = digest_for(db, book, "am")
-    assert [(h.account_name, h.note) for h in digest.handoffs] == [
-        ("Account 04", "Their CFO wants to talk price")
-    ]
+    assert [(h.account_name, h.note) for h in digest.handoffs] == [("Account 04", "Their CFO wants to talk price")]
     assert digest_for(db, book, "csm").handoffs == []
     assert digest.figures.coverage_30d == round(1 / 9, 3)
     assert digest.opening.startswith("Good morning Ada: nothing in your book needs you today")

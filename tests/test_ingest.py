@@ -67,11 +67,7 @@ def test_a_departure_by_status_is_recorded_once(db: Database, tmp_path: Path) ->
         events = session.scalars(select(ChangeEvent).where(ChangeEvent.change == "left")).all()
         assert [(e.external_id, e.details["evidence"]) for e in events] == [("C1", "status")]
         ann = session.scalar(select(Contact).where(Contact.external_id == "C1"))
-        assert (
-            ann is not None
-            and ann.left_at is not None
-            and ann.left_at.isoformat().startswith("2026-11-19T09")
-        )
+        assert ann is not None and ann.left_at is not None and ann.left_at.isoformat().startswith("2026-11-19T09")
 
 
 def test_a_contact_vanishing_from_a_full_export_has_left_and_can_return(db: Database, tmp_path: Path) -> None:
@@ -86,9 +82,7 @@ def test_a_contact_vanishing_from_a_full_export_has_left_and_can_return(db: Data
     assert back.returned == ["C2"] and back.departures == []
 
 
-def test_contacts_of_accounts_missing_from_the_export_are_not_departures(
-    db: Database, tmp_path: Path
-) -> None:
+def test_contacts_of_accounts_missing_from_the_export_are_not_departures(db: Database, tmp_path: Path) -> None:
     sync(db, write_book(tmp_path))
     # A2 is not in this export at all: its contacts did not leave, the account did.
     report = sync(db, write_book(tmp_path, accounts=[ACCOUNTS[0]], contacts=CONTACTS[:2]))

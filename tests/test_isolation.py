@@ -111,9 +111,7 @@ def test_export_holds_all_of_one_org_and_nothing_of_the_other(
     assert b"Blue secret plan" not in everything and b"blue Alpha" not in everything
 
 
-def test_delete_leaves_no_row_of_the_org_in_any_table(
-    db: Database, tmp_path: Path, cli_env: dict[str, str]
-) -> None:
+def test_delete_leaves_no_row_of_the_org_in_any_table(db: Database, tmp_path: Path, cli_env: dict[str, str]) -> None:
     load_two_orgs(db, tmp_path)
     with db.session() as session:
         red_id = get_org(session, "red").id
@@ -121,13 +119,9 @@ def test_delete_leaves_no_row_of_the_org_in_any_table(
     assert result.exit_code == 0, result.output
     with db.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
-            column = (
-                "org_id" if "org_id" in table.columns else "id" if table.name == "organizations" else None
-            )
+            column = "org_id" if "org_id" in table.columns else "id" if table.name == "organizations" else None
             if column:
-                left = conn.scalar(
-                    text(f'SELECT count(*) FROM "{table.name}" WHERE {column} = :o'), {"o": red_id}
-                )
+                left = conn.scalar(text(f'SELECT count(*) FROM "{table.name}" WHERE {column} = :o'), {"o": red_id})
                 assert left == 0, table.name
         assert conn.scalar(text("SELECT count(*) FROM accounts")) == 2  # blue is untouched
     assert CliRunner().invoke(app, ["org", "delete", "nope", "--yes"]).exit_code == 1
@@ -142,9 +136,7 @@ def test_erasing_a_person_redacts_them_everywhere_and_keeps_the_rest(
     assert "1 contact(s)" in result.output and "2 text(s)" in result.output
     with db.session() as session:
         red = get_org(session, "red")
-        ann = session.scalars(
-            select(Contact).where(Contact.org_id == red.id, Contact.external_id == "C1")
-        ).one()
+        ann = session.scalars(select(Contact).where(Contact.org_id == red.id, Contact.external_id == "C1")).one()
         assert (ann.name, ann.email, ann.phone) == ("[erased]", None, None)
         note = session.scalars(select(Note).where(Note.org_id == red.id)).one()
         ticket = session.scalars(select(Ticket).where(Ticket.org_id == red.id)).one()

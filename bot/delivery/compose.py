@@ -30,8 +30,7 @@ def platforms_of(member: Member) -> list[str]:
 
 def digest_messages(member: Member, digest: Digest) -> list[OutgoingMessage]:
     return [
-        _message(member, "digest", digest.day.isoformat(), digest.day, p, digest=digest)
-        for p in platforms_of(member)
+        _message(member, "digest", digest.day.isoformat(), digest.day, p, digest=digest) for p in platforms_of(member)
     ]
 
 

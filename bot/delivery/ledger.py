@@ -66,9 +66,7 @@ def deliver(db: Database, org_id: int, channel: Channel, message: OutgoingMessag
     return Outcome("sent", ref)
 
 
-def _finish(
-    db: Database, delivery_id: int, status: str, ref: str | None = None, error: str | None = None
-) -> None:
+def _finish(db: Database, delivery_id: int, status: str, ref: str | None = None, error: str | None = None) -> None:
     with db.session() as session:
         row = session.get_one(Delivery, delivery_id)
         row.status, row.error = status, error

@@ -53,6 +53,4 @@ class Base(DeclarativeBase):
 class OrgOwned:
     """Mixin for every organization-owned row: isolation (RLS, export, deletion) keys on org_id."""
 
-    org_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("organizations.id", ondelete="CASCADE"), index=True
-    )
+    org_id: Mapped[int] = mapped_column(Integer, ForeignKey("organizations.id", ondelete="CASCADE"), index=True)

@@ -461,9 +461,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_model_texts")),
-        sa.UniqueConstraint(
-            "org_id", "purpose", "input_hash", name=op.f("uq_model_texts_org_id_purpose_input_hash")
-        ),
+        sa.UniqueConstraint("org_id", "purpose", "input_hash", name=op.f("uq_model_texts_org_id_purpose_input_hash")),
     )
     with op.batch_alter_table("model_texts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_model_texts_account_id"), ["account_id"], unique=False)
@@ -519,9 +517,7 @@ def upgrade() -> None:
             ["org_id"], ["organizations.id"], name=op.f("fk_signals_org_id_organizations"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_signals")),
-        sa.UniqueConstraint(
-            "org_id", "account_id", "kind", "key", name=op.f("uq_signals_org_id_account_id_kind_key")
-        ),
+        sa.UniqueConstraint("org_id", "account_id", "kind", "key", name=op.f("uq_signals_org_id_account_id_kind_key")),
     )
     with op.batch_alter_table("signals", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_signals_account_id"), ["account_id"], unique=False)
