@@ -27,11 +27,14 @@ def deliver(db: Database, org_id: int, channel: Channel, message: OutgoingMessag
     key = message.idempotency_key
     with db.session() as session:
         row = session.scalar(select(Delivery).where(Delivery.idempotency_key == key))
-        if row is not None and row.status == "sent":
-            # A local outbox pointed at a new directory writes the file again; a chat platform never
-            # gets a message twice.
-            if not channel.local or channel.already_sent(message) is not None:
-                return Outcome("skipped", row.external_ref)
+        # A local outbox pointed at a new directory writes the file again; a chat platform never
+        # gets a message twice.
+        if (
+            row is not None
+            and row.status == "sent"
+            and (not channel.local or channel.already_sent(message) is not None)
+        ):
+            return Outcome("skipped", row.external_ref)
         if row is None:
             try:
                 with session.begin_nested():
