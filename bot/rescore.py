@@ -33,17 +33,17 @@ def org_scoring_config(org: Organization) -> ScoringConfig:
 def rescore(session: Session, org: Organization, as_of: date, account_ids: list[int] | None = None) -> RescoreReport:
     config = org_scoring_config(org)
     snapshots = load_snapshots(session, org.id, as_of, account_ids)
-    scope = [s.account_id for s in snapshots]
+    scope = {s.account_id for s in snapshots}
     report = RescoreReport(accounts=len(snapshots))
     existing_health = {
         h.account_id: h
         for h in session.scalars(select(HealthScore).where(HealthScore.org_id == org.id, HealthScore.day == as_of))
-        if h.account_id in set(scope)
+        if h.account_id in scope
     }
     signals = {
         (s.account_id, s.kind, s.key): s
         for s in session.scalars(select(Signal).where(Signal.org_id == org.id))
-        if account_ids is None or s.account_id in set(scope)
+        if account_ids is None or s.account_id in scope
     }
     seen: set[tuple[int, str, str]] = set()
     now = utcnow()

@@ -1,0 +1,1 @@
+"""Prompt templates, as versioned data files (name.vN.md) next to this module; none ships yet."""
