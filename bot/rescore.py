@@ -35,16 +35,13 @@ def rescore(session: Session, org: Organization, as_of: date, account_ids: list[
     snapshots = load_snapshots(session, org.id, as_of, account_ids)
     scope = {s.account_id for s in snapshots}
     report = RescoreReport(accounts=len(snapshots))
-    existing_health = {
-        h.account_id: h
-        for h in session.scalars(select(HealthScore).where(HealthScore.org_id == org.id, HealthScore.day == as_of))
-        if h.account_id in scope
-    }
-    signals = {
-        (s.account_id, s.kind, s.key): s
-        for s in session.scalars(select(Signal).where(Signal.org_id == org.id))
-        if account_ids is None or s.account_id in scope
-    }
+    health_query = select(HealthScore).where(HealthScore.org_id == org.id, HealthScore.day == as_of)
+    signal_query = select(Signal).where(Signal.org_id == org.id)
+    if account_ids is not None:  # an incremental rescore reads only its own accounts' rows
+        health_query = health_query.where(HealthScore.account_id.in_(scope))
+        signal_query = signal_query.where(Signal.account_id.in_(scope))
+    existing_health = {h.account_id: h for h in session.scalars(health_query)}
+    signals = {(s.account_id, s.kind, s.key): s for s in session.scalars(signal_query)}
     seen: set[tuple[int, str, str]] = set()
     now = utcnow()
     for snap in snapshots:
