@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.book import load_snapshots
+from bot.handoffs import open_handoff_summaries
 from bot.models import Account, Handoff, HealthScore, Member, Signal
-from bot.views import AccountAnswer, HandoffSummary, SignalLine, StakeholderLine, TicketLine
+from bot.views import AccountAnswer, SignalLine, StakeholderLine, TicketLine
 from scoring.snapshot import AccountSnapshot
 
 RECENT_TICKETS = 5
@@ -101,30 +102,8 @@ def build_account_answer(session: Session, org_id: int, account_id: int, today: 
             )
             for t in sorted(snapshot.tickets, key=lambda t: t.opened_at, reverse=True)[:RECENT_TICKETS]
         ],
-        handoffs=_handoffs(session, account_id),
+        handoffs=open_handoff_summaries(session, Handoff.account_id == account_id),
         crm_url=account.crm_url,
     )
     answer.brief = deterministic_brief(answer)
     return answer
-
-
-def _handoffs(session: Session, account_id: int) -> list[HandoffSummary]:
-    rows = session.execute(
-        select(Handoff, Member.name)
-        .join(Member, Member.id == Handoff.from_member_id)
-        .where(Handoff.account_id == account_id, Handoff.status != "done")
-        .order_by(Handoff.created_at)
-    )
-    account_name = session.get_one(Account, account_id).name
-    return [
-        HandoffSummary(
-            handoff_id=h.id,
-            account_name=account_name,
-            from_name=name,
-            topic=h.topic,
-            note=h.note,
-            status=h.status,
-            due_date=h.due_date,
-        )
-        for h, name in rows
-    ]

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.handoffs import open_handoff_summaries
 from bot.models import Account, Digest, Handoff, HealthScore, Member, Note, Organization, Signal
 from bot.views import Digest as DigestView
-from bot.views import DigestItem, Figures, HandoffSummary
+from bot.views import DigestItem, Figures
 from scoring.results import CRITICAL, SEVERITY_NAMES
 
 KIND_ORDER = (
@@ -128,7 +129,7 @@ def build_digest(
         figures=_figures(session, org, accounts, grouped, day),
         items=shown,
         more_count=len(items) - len(shown),
-        handoffs=_open_handoffs(session, org.id, member),
+        handoffs=open_handoff_summaries(session, Handoff.org_id == org.id, Handoff.to_member_id == member.id),
     )
     return digest, seen
 
@@ -175,28 +176,6 @@ def _figures(
         coverage_30d=round(len(touched) / len(accounts), 3) if accounts else 0.0,
         currency=currencies.pop() if len(currencies) == 1 else "USD",
     )
-
-
-def _open_handoffs(session: Session, org_id: int, member: Member) -> list[HandoffSummary]:
-    rows = session.execute(
-        select(Handoff, Account.name, Member.name)
-        .join(Account, Account.id == Handoff.account_id)
-        .join(Member, Member.id == Handoff.from_member_id)
-        .where(Handoff.org_id == org_id, Handoff.to_member_id == member.id, Handoff.status != "done")
-        .order_by(Handoff.created_at)
-    )
-    return [
-        HandoffSummary(
-            handoff_id=h.id,
-            account_name=account_name,
-            from_name=from_name,
-            topic=h.topic,
-            note=h.note,
-            status=h.status,
-            due_date=h.due_date,
-        )
-        for h, account_name, from_name in rows
-    ]
 
 
 def save_digest(

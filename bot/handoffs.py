@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from bot.models import Account, Handoff, HandoffMessage, HandoffThread, Member, utcnow
+from bot.views import HandoffSummary
 
 TOPICS = ("risk", "opportunity", "request")
 MAX_NOTE = 3000
@@ -187,3 +188,26 @@ def due_reminders(session: Session, org_id: int, older_than_hours: float) -> lis
             )
         )
     )
+
+
+def open_handoff_summaries(session: Session, *conditions: ColumnElement[bool]) -> list[HandoffSummary]:
+    """Handoffs not yet done that match the conditions (to a member, on an account), oldest first."""
+    rows = session.execute(
+        select(Handoff, Account.name, Member.name)
+        .join(Account, Account.id == Handoff.account_id)
+        .join(Member, Member.id == Handoff.from_member_id)
+        .where(Handoff.status != "done", *conditions)
+        .order_by(Handoff.created_at)
+    )
+    return [
+        HandoffSummary(
+            handoff_id=h.id,
+            account_name=account_name,
+            from_name=from_name,
+            topic=h.topic,
+            note=h.note,
+            status=h.status,
+            due_date=h.due_date,
+        )
+        for h, account_name, from_name in rows
+    ]
