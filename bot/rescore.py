@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -44,6 +44,7 @@ def rescore(session: Session, org: Organization, as_of: date, account_ids: list[
     signals = {(s.account_id, s.kind, s.key): s for s in session.scalars(signal_query)}
     seen: set[tuple[int, str, str]] = set()
     now = utcnow()
+    created: list[Signal] = []  # flushed once at the end: one batched INSERT, not one per signal
     for snap in snapshots:
         reading = score_account(snap, config)
         health = existing_health.get(snap.account_id)
@@ -68,35 +69,34 @@ def rescore(session: Session, org: Organization, as_of: date, account_ids: list[
                 row = Signal(org_id=org.id, account_id=snap.account_id, kind=result.kind, key=result.key)
                 session.add(row)
                 signals[ident] = row
-                _fill(row, result)
+                _fill(row, result, now)
                 row.first_seen_at = now
-                session.flush()
-                report.new.append(row.id)
+                created.append(row)
                 continue
             if row.status != "active":
                 row.status, row.resolved_at, row.first_seen_at = "active", None, now
                 row.announced_severity = None
-                _fill(row, result)
+                _fill(row, result, now)
                 report.new.append(row.id)
                 continue
             if result.severity > row.severity:
                 report.worsened.append(row.id)
-            _fill(row, result)
-            row.last_seen_at = now
+            _fill(row, result, now)
     for ident, row in signals.items():
         if ident not in seen and row.status == "active":
             row.status, row.resolved_at = "resolved", now
             report.resolved.append(row.id)
     session.flush()
+    report.new.extend(row.id for row in created)
     report.active = sum(1 for ident, row in signals.items() if row.status == "active")
     return report
 
 
-def _fill(row: Signal, result: SignalResult) -> None:
+def _fill(row: Signal, result: SignalResult, now: datetime) -> None:
     row.severity = result.severity
     row.title = result.title
     row.reasons = list(result.reasons)
     row.evidence = dict(result.evidence)
     row.next_steps = dict(result.next_steps)
     row.value_at_stake = Decimal(str(round(result.value_at_stake, 2))) if result.value_at_stake else None
-    row.last_seen_at = utcnow()
+    row.last_seen_at = now

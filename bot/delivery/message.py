@@ -27,6 +27,7 @@ class OutgoingMessage:
     text: str  # fallback text (notifications, screen readers)
     blocks: list[dict[str, Any]] = field(default_factory=list)  # Slack
     card: dict[str, Any] | None = None  # Teams
+    thread: str | None = None  # post as a reply in this thread (Slack ts, Teams activity id) of recipient.channel
 
     @property
     def idempotency_key(self) -> str:

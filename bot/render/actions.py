@@ -22,6 +22,14 @@ ITEM_ACTIONS = (OPEN_ACCOUNT, SNOOZE, HANDOFF, DONE)
 FEEDBACK_ACTIONS = (FEEDBACK_USEFUL, FEEDBACK_NOT_USEFUL)
 ALERT_ACTIONS = (OPEN_ACCOUNT, HANDOFF)
 
+# Actions on chat answers and handoff threads (not on digest items).
+SHARE = "share_in_channel"
+CHOOSE = "choose_account"
+HANDOFF_ACK = "handoff_ack"
+HANDOFF_DONE = "handoff_done"
+MODEL_INPUT = "show_model_input"
+CHAT_ACTIONS = (SHARE, CHOOSE, HANDOFF_ACK, HANDOFF_DONE, MODEL_INPUT)
+
 LABELS = {
     OPEN_ACCOUNT: "Open account",
     SNOOZE: "Snooze 7 days",
@@ -29,6 +37,11 @@ LABELS = {
     DONE: "Done",
     FEEDBACK_USEFUL: "Useful",
     FEEDBACK_NOT_USEFUL: "Not useful",
+    SHARE: "Share in channel",
+    CHOOSE: "Show",
+    HANDOFF_ACK: "Acknowledge",
+    HANDOFF_DONE: "Mark done",
+    MODEL_INPUT: "What did the model see?",
 }
 VALUE_LIMIT = 2000  # Slack's limit on a button value
 MAX_SIGNAL_IDS = 40  # an item merges a handful of signals; this keeps a value well under VALUE_LIMIT
@@ -85,6 +98,25 @@ def parse_button_value(value: str) -> tuple[int, list[int]]:
 def submit_data(action: str, account_id: int, signal_ids: list[int]) -> dict[str, Any]:
     """The `data` of a Teams Action.Submit: {"action": ..., "account_id": ..., "signal_ids": [...]}."""
     return {"action": action, "account_id": int(account_id), "signal_ids": _ids(signal_ids)}
+
+
+def ref_value(kind: str, ident: int) -> str:
+    """A button about one stored object (a handoff, a model text): {"h": 12} or {"m": 7}."""
+    return json.dumps({kind: int(ident)}, separators=(",", ":"))
+
+
+def parse_ref_value(value: str, kind: str) -> int:
+    """Read back `ref_value`; anything else raises ValueError."""
+    if len(value) > VALUE_LIMIT:
+        raise ValueError("action payload too long")
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ValueError("malformed action payload") from exc
+    ident = data.get(kind) if isinstance(data, dict) else None
+    if not isinstance(ident, int) or isinstance(ident, bool):
+        raise ValueError("malformed action payload")
+    return ident
 
 
 def parse_submit_data(data: Any) -> tuple[str, int, list[int]]:

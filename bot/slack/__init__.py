@@ -1,0 +1,1 @@
+"""The Slack app: slack-bolt handlers over the platform-neutral services, and Slack delivery."""

@@ -1,0 +1,1 @@
+"""Local fakes of remote services (Slack, Teams, OpenAI), speaking their real wire protocols."""

@@ -1,0 +1,242 @@
+"""A local fake of Slack's Web API speaking its wire format, for tests and benchmarks.
+
+It answers the methods Tandem uses, records every call, holds a tiny workspace (users, DMs, messages
+with metadata), serves `response_url`s, and can inject faults: 429 with Retry-After, 500s, a rate limit.
+Nothing here reaches the internet: point `SLACK_API_URL` at `fake.api_url`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+
+@dataclass
+class Fault:
+    status: int
+    retry_after: int | None = None
+    lands: bool = False  # a 500 that still posts the message (the ambiguous case)
+
+
+@dataclass
+class Call:
+    method: str
+    body: dict[str, Any]
+    token: str | None
+    status: int = 200
+
+
+@dataclass
+class SlackState:
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> user object
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (response_url id, payload)
+    views: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    faults: dict[str, deque[Fault]] = field(default_factory=lambda: defaultdict(deque))
+    ts_counter: int = 0
+
+
+class FakeSlack:
+    def __init__(self, tokens: tuple[str, ...] = ("xoxb-test",), rate_limit_per_second: float | None = None) -> None:
+        self.tokens = set(tokens)
+        self.state = SlackState()
+        self.lock = threading.Lock()
+        self.rate_limit = rate_limit_per_second
+        self._window: deque[float] = deque()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # -- life cycle ---------------------------------------------------------------------------------------
+    def __enter__(self) -> FakeSlack:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/"
+
+    def response_url(self, ident: str) -> str:
+        return f"{self.base_url}/respond/{ident}"
+
+    # -- workspace ----------------------------------------------------------------------------------------
+    def add_user(self, user_id: str, email: str, tz: str = "America/New_York", name: str = "") -> None:
+        self.state.users[user_id] = {
+            "id": user_id,
+            "name": name or email.split("@")[0],
+            "tz": tz,
+            "profile": {"email": email, "real_name": name},
+        }
+
+    def fail_next(self, method: str, status: int, times: int = 1, retry_after: int | None = None,
+                  lands: bool = False) -> None:
+        for _ in range(times):
+            self.state.faults[method].append(Fault(status, retry_after, lands))
+
+    def calls(self, method: str) -> list[Call]:
+        return [c for c in self.state.calls if c.method == method and c.status == 200]
+
+    def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            return [m for ch, msgs in self.state.messages.items() if channel in (None, ch) for m in msgs]
+
+    # -- the API ------------------------------------------------------------------------------------------
+    def _next_ts(self) -> str:
+        self.state.ts_counter += 1
+        return f"{1_700_000_000 + self.state.ts_counter}.{self.state.ts_counter:06d}"
+
+    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel = str(body.get("channel", ""))
+        if not channel or channel.startswith("CGONE"):
+            return {"ok": False, "error": "channel_not_found"}
+        ts = self._next_ts()
+        message = {
+            "type": "message",
+            "ts": ts,
+            "text": body.get("text", ""),
+            "blocks": _json_field(body.get("blocks")) or [],
+            "metadata": _json_field(body.get("metadata")),
+            "thread_ts": body.get("thread_ts"),
+            "bot_id": "BTANDEM",
+        }
+        self.state.messages[channel].append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def api(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        s = self.state
+        if method == "auth.test":
+            return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BTANDEM"}
+        if method == "chat.postMessage":
+            return self._post(body)
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "chat.update":
+            return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
+        if method == "conversations.open":
+            user = str(body.get("users", ""))
+            if user not in s.users:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "channel": {"id": "D" + user}}
+        if method in ("conversations.history", "conversations.replies"):
+            messages = s.messages.get(str(body.get("channel")), [])
+            if method == "conversations.replies":
+                root = body.get("ts")
+                messages = [m for m in messages if root in (m["ts"], m.get("thread_ts"))]
+            show_meta = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
+            shown = [m if show_meta else {k: v for k, v in m.items() if k != "metadata"} for m in messages]
+            return {"ok": True, "messages": list(reversed(shown))[: int(body.get("limit", 100))]}
+        if method == "users.lookupByEmail":
+            email = str(body.get("email", "")).lower()
+            for user in s.users.values():
+                if user["profile"]["email"].lower() == email:
+                    return {"ok": True, "user": user}
+            return {"ok": False, "error": "users_not_found"}
+        if method == "users.info":
+            user = s.users.get(str(body.get("user")))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method in ("views.open", "views.publish", "views.update", "views.push"):
+            view = _json_field(body.get("view")) or {}
+            s.views.append({"method": method, **body, "view": view})
+            return {"ok": True, "view": {"id": f"V{len(s.views)}", **view}}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _rate_limited(self) -> bool:
+        if self.rate_limit is None:
+            return False
+        now = time.monotonic()
+        while self._window and now - self._window[0] > 1.0:
+            self._window.popleft()
+        if len(self._window) >= self.rate_limit:
+            return True
+        self._window.append(now)
+        return False
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                return
+
+            def _body(self) -> dict[str, Any]:
+                url = urlparse(self.path)
+                body: dict[str, Any] = dict(parse_qsl(url.query))
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                if raw:
+                    if "json" in (self.headers.get("Content-Type") or ""):
+                        body.update(json.loads(raw))
+                    else:
+                        body.update(dict(parse_qsl(raw)))
+                return body
+
+            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self.do_POST()
+
+            def do_POST(self) -> None:
+                path = urlparse(self.path).path
+                body = self._body()
+                if path.startswith("/respond/"):
+                    with fake.lock:
+                        fake.state.responses.append((path.rsplit("/", 1)[1], body))
+                    self._send(200, {"ok": True})
+                    return
+                method = path.removeprefix("/api/")
+                auth = self.headers.get("Authorization", "")
+                token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else body.get("token")
+                with fake.lock:
+                    call = Call(method, body, token)
+                    fake.state.calls.append(call)
+                    fault = fake.state.faults[method].popleft() if fake.state.faults[method] else None
+                    if fault is None and fake._rate_limited():
+                        fault = Fault(429, 1)
+                    if fault is not None:
+                        call.status = fault.status
+                        if fault.lands and method == "chat.postMessage":
+                            fake._post(body)
+                        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                        error = "ratelimited" if fault.status == 429 else "internal_error"
+                        self._send(fault.status, {"ok": False, "error": error}, headers)
+                        return
+                    if method != "auth.test" and token not in fake.tokens:
+                        self._send(200, {"ok": False, "error": "invalid_auth"})
+                        return
+                    self._send(200, fake.api(method, body))
+
+        return Handler
+
+
+def _json_field(value: Any) -> Any:
+    """Form-encoded calls send nested fields as JSON strings; JSON calls send them as objects."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
