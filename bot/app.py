@@ -23,4 +23,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     app.include_router(admin_router)
     # Platform routers mount here (each feature adds its own include line).
+    if settings.slack_configured:
+        from bot.slack.routes import slack_router
+
+        app.include_router(slack_router(settings, db))
     return app

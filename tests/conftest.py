@@ -14,6 +14,8 @@ from sqlalchemy import text
 from bot.db import Database
 from bot.models import Base
 
+pytest_plugins = ["tests.slack_harness"]
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PG_ADMIN_URL = os.environ.get("TANDEM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 

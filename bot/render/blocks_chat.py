@@ -46,8 +46,10 @@ def chooser_blocks(chooser: AccountChooser) -> list[Block]:
         }
         for i, c in enumerate(chooser.choices[:5])
     ]
-    lines = [f"• *{md(c.name, fmt.NAME)}*" + (f" ({md(c.domain, fmt.SHORT)})" if c.domain else "") for c in
-             chooser.choices[:5]]
+    lines = [
+        f"• *{md(c.name, fmt.NAME)}*" + (f" ({md(c.domain, fmt.SHORT)})" if c.domain else "")
+        for c in chooser.choices[:5]
+    ]
     return [
         _section(f"Several accounts match *{md(chooser.query, fmt.NAME)}*. Which one?\n" + "\n".join(lines)),
         {"type": "actions", "block_id": "chooser", "elements": elements},

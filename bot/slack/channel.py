@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -101,12 +102,16 @@ class SlackChannel:
             raise
 
     def _find(self, channel: str, message: OutgoingMessage) -> str | None:
-        kwargs = {"channel": channel, "limit": HISTORY_LOOKBACK, "include_all_metadata": True}
         if message.thread:
-            response = self.client.conversations_replies(ts=message.thread, **kwargs)
+            response = self.client.conversations_replies(
+                channel=channel, ts=message.thread, limit=HISTORY_LOOKBACK, include_all_metadata=True
+            )
         else:
-            response = self.client.conversations_history(**kwargs)
-        for item in response.get("messages", []):
+            response = self.client.conversations_history(
+                channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
+            )
+        items: list[dict[str, Any]] = response.get("messages", [])
+        for item in items:
             payload = (item.get("metadata") or {}).get("event_payload") or {}
             if payload.get("key") == message.idempotency_key:
                 return f"{channel}:{item['ts']}"

@@ -59,19 +59,18 @@ def _needles(c: ContactView) -> list[re.Pattern[str]]:
 
 def text_hits(s: AccountSnapshot) -> list[TextHit]:
     """Every ticket or note where a departure phrase sits next to a key contact's address or full name."""
-    keys = [(c, _needles(c)) for c in s.contacts if c.is_key_stakeholder]
-    keys = [(c, n) for c, n in keys if n]
-    if not keys:
-        return []
     texts: list[tuple[str, str, datetime, str]] = [
         ("ticket", t.external_id, t.opened_at, f"{t.subject or ''}\n{t.body or ''}") for t in s.tickets
     ]
     texts += [("note", n.external_id, n.created_at, n.body or "") for n in s.notes]
+    with_phrases = [(t, [(m.start(), m.end(), m.group(0)) for m in DEPARTURE.finditer(t[3])]) for t in texts]
+    with_phrases = [(t, phrases) for t, phrases in with_phrases if phrases]
+    if not with_phrases:  # most accounts: no departure phrase anywhere, so no contact pattern to compile
+        return []
+    keys = [(c, _needles(c)) for c in s.contacts if c.is_key_stakeholder]
+    keys = [(c, n) for c, n in keys if n]
     hits = []
-    for source, ident, when, text in texts:
-        phrases = [(m.start(), m.end(), m.group(0)) for m in DEPARTURE.finditer(text)]
-        if not phrases:
-            continue
+    for (source, ident, when, text), phrases in with_phrases:
         for contact, needles in keys:
             named = [m.start() for p in needles for m in p.finditer(text)]
             close = [ph for ph in phrases for at in named if ph[0] - NEAR <= at <= ph[1] + NEAR]

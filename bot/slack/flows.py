@@ -1,0 +1,192 @@
+"""What each Slack request does, as plain synchronous functions over the database (Bolt runs them in a thread).
+
+Every function starts with the membership check: the Slack workspace must be linked to an organization and
+the Slack user must be an active member of it, before any query on the book.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot import audit, item_actions
+from bot.account_view import build_account_answer
+from bot.db import Database
+from bot.handoffs import HandoffDraft, HandoffError, acknowledge, add_reply, find_by_thread, mark_done, start_handoff
+from bot.lookup import find_account
+from bot.membership import Actor, resolve_actor
+from bot.models import Account, Handoff
+from bot.render import actions as act
+from bot.render.blocks_chat import (
+    account_blocks,
+    account_fallback_text,
+    chooser_blocks,
+    help_blocks,
+    no_match_blocks,
+)
+from bot.settings import Settings
+from bot.views import AccountAnswer, AccountChoice, AccountChooser
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Reply:
+    """What Tandem answers: Slack blocks and their fallback text."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    account_id: int | None = None  # set when the reply is an account answer (the brief may follow)
+
+    def payload(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+@dataclass(frozen=True)
+class Who:
+    """The Slack identity behind a request."""
+
+    team_id: str | None
+    user_id: str
+
+
+class SlackFlows:
+    def __init__(self, db: Database, settings: Settings, single_workspace: bool) -> None:
+        self.db = db
+        self.settings = settings
+        # One bot token, no OAuth: the workspace belongs to the configured organization until linked.
+        self.default_org = settings.org if single_workspace else None
+
+    @contextmanager
+    def acting(self, who: Who) -> Iterator[tuple[Session, Actor]]:
+        """A session scoped to the actor's organization; raises NotAMember before anything is read."""
+        with self.db.session() as session:
+            yield session, resolve_actor(session, "slack", who.team_id, who.user_id, self.default_org)
+
+    def today(self, actor: Actor) -> date:
+        tz = actor.member.timezone or actor.org.timezone or "UTC"
+        try:
+            return datetime.now(ZoneInfo(tz)).date()
+        except (KeyError, ValueError):
+            return datetime.now(UTC).date()
+
+    # -- /account ---------------------------------------------------------------------------------------
+    def lookup(self, who: Who, query: str) -> Reply:
+        with self.acting(who) as (session, actor):
+            result = find_account(session, actor.org.id, query)
+            audit.record(
+                session,
+                actor.org.id,
+                actor.member.email,
+                "account.lookup",
+                result.status,
+                matches=len(result.choices) or int(result.match is not None),
+            )
+            if result.status == "empty":
+                return Reply("How to use Tandem", help_blocks())
+            if result.status == "none":
+                return Reply("No account matches", no_match_blocks(query))
+            if result.status == "ambiguous":
+                chooser = AccountChooser(
+                    query=result.query,
+                    choices=[
+                        AccountChoice(account_id=c.account_id, name=c.name, domain=c.domain) for c in result.choices
+                    ],
+                )
+                return Reply("Several accounts match", chooser_blocks(chooser))
+            assert result.match is not None
+            return self._answer(session, actor, result.match.account_id)
+
+    def show(self, who: Who, account_id: int, shared: bool = False) -> Reply:
+        """One account by id (from the chooser or a button); ids of another organization find nothing."""
+        with self.acting(who) as (session, actor):
+            return self._answer(session, actor, account_id, shared)
+
+    def _answer(self, session: Session, actor: Actor, account_id: int, shared: bool = False) -> Reply:
+        try:
+            answer = build_account_answer(session, actor.org.id, account_id, self.today(actor))
+        except LookupError:
+            return Reply("No such account", no_match_blocks(str(account_id)))
+        audit.record(session, actor.org.id, actor.member.email, "account.view", f"account:{answer.external_id}")
+        return self.render(answer, actor.member.name if shared else None)
+
+    @staticmethod
+    def render(answer: AccountAnswer, shared_by: str | None = None) -> Reply:
+        return Reply(account_fallback_text(answer), account_blocks(answer, shared_by), answer.account_id)
+
+    def answer_view(self, who: Who, account_id: int) -> AccountAnswer:
+        with self.acting(who) as (session, actor):
+            return build_account_answer(session, actor.org.id, account_id, self.today(actor))
+
+    # -- digest buttons -----------------------------------------------------------------------------------
+    def item_action(self, who: Who, action: str, value: str) -> str:
+        _, signal_ids = act.parse_button_value(value)
+        with self.acting(who) as (session, actor):
+            member = actor.member
+            if action == act.SNOOZE:
+                n = item_actions.snooze(session, member, signal_ids)
+                return f"Snoozed for {item_actions.SNOOZE_DAYS} days ({n} signal{'s' if n != 1 else ''})."
+            if action == act.DONE:
+                n = item_actions.mark_handled(session, member, signal_ids)
+                return f"Marked as done ({n} signal{'s' if n != 1 else ''}); it stays quiet unless it gets worse."
+            if action in act.FEEDBACK_ACTIONS:
+                n = item_actions.record_feedback(session, member, signal_ids, action == act.FEEDBACK_USEFUL)
+                return "Thanks, noted." if n else "Nothing to note on this item."
+        raise ValueError(f"not an item action: {action}")
+
+    # -- handoffs -----------------------------------------------------------------------------------------
+    def accounts_of(self, who: Who) -> list[tuple[int, str]]:
+        """The accounts a member may hand off (their own book), for the modal's account picker."""
+        from bot.digest import member_accounts
+
+        with self.acting(who) as (session, actor):
+            return [(a.id, a.name) for a in member_accounts(session, actor.org.id, actor.member)][:100]
+
+    def resolve_account(self, who: Who, query: str) -> tuple[int | None, str]:
+        """`/handoff <account> ...`: the account, or a message saying why not."""
+        with self.acting(who) as (session, actor):
+            result = find_account(session, actor.org.id, query)
+            if result.status == "found" and result.match is not None:
+                return result.match.account_id, result.match.name
+            if result.status == "ambiguous":
+                names = ", ".join(c.name for c in result.choices)
+                return None, f"Several accounts match “{query}”: {names}. Use the full name."
+            return None, f"No account matches “{query}”."
+
+    def start(self, who: Who, account_id: int, draft: HandoffDraft, origin_ref: str) -> tuple[int, int, bool]:
+        """Create the handoff once per request; returns (org id, handoff id, created)."""
+        with self.acting(who) as (session, actor):
+            account = session.get(Account, account_id)
+            if account is None or account.org_id != actor.org.id:
+                raise HandoffError("no such account")
+            handoff, created = start_handoff(session, account, actor.member, draft, origin_ref)
+            audit.record(session, actor.org.id, actor.member.email, "handoff.start", f"handoff:{handoff.id}")
+            return actor.org.id, handoff.id, created
+
+    def set_status(self, who: Who, action: str, handoff_id: int) -> tuple[int, str]:
+        with self.acting(who) as (session, actor):
+            handoff = session.get(Handoff, handoff_id)
+            if handoff is None or handoff.org_id != actor.org.id:
+                raise HandoffError("no such handoff")
+            if action == act.HANDOFF_ACK:
+                acknowledge(session, handoff, actor.member)
+            else:
+                mark_done(session, handoff, actor.member)
+            return actor.org.id, handoff.status
+
+    def thread_reply(self, who: Who, channel: str, thread_ts: str, ts: str, text: str) -> tuple[int, int, int] | None:
+        """A message in a handoff thread: stored once; returns (org id, reply id, thread id) to mirror."""
+        with self.acting(who) as (session, actor):
+            thread = find_by_thread(session, "slack", channel, thread_ts)
+            if thread is None or thread.org_id != actor.org.id:
+                return None
+            handoff = session.get_one(Handoff, thread.handoff_id)
+            reply, created = add_reply(session, handoff, actor.member, "slack", text, external_ref=f"{channel}:{ts}")
+            return (actor.org.id, reply.id, thread.id) if created else None

@@ -1,0 +1,65 @@
+"""Views Slack shows around the conversation: App Home, the handoff modal, "What did the model see?"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.account_view import build_account_answer
+from bot.digest import member_accounts
+from bot.handoffs import HandoffDraft
+from bot.models import ModelText
+from bot.render import actions as act
+from bot.render.blocks_chat import home_view
+from bot.reports import account_rows
+from bot.slack import modal
+from bot.slack.flows import SlackFlows, Who
+
+MODEL_INPUT_LIMIT = 3500  # an ephemeral message's text; the stored input is never cut in storage
+
+
+def home_for(flows: SlackFlows, who: Who) -> dict[str, Any]:
+    """The member's book at a glance and their digest settings."""
+    with flows.acting(who) as (session, actor):
+        member = actor.member
+        own = {a.external_id for a in member_accounts(session, actor.org.id, member)}
+        rows = [r for r in account_rows(session, actor.org.id) if r["id"] in own]
+        rows.sort(key=lambda r: (-len(r["signals"]), r["health"] if r["health"] is not None else 101))
+        settings = {
+            "Digest time": f"{member.digest_time} ({member.timezone or actor.org.timezone})",
+            "Digest goes to": member.digest_channel or "this DM",
+            "Items per digest": str(member.digest_budget),
+        }
+        return home_view(member.name or member.email, rows, settings, flows.today(actor))
+
+
+def handoff_modal_for(flows: SlackFlows, who: Who, account_id: int | None, note: str) -> dict[str, Any]:
+    """The handoff modal, prefilled from the account's signals (or from the message a shortcut was used on)."""
+    with flows.acting(who) as (session, actor):
+        accounts = [(a.id, a.name) for a in member_accounts(session, actor.org.id, actor.member)]
+        draft = HandoffDraft(note=note)
+        if account_id is not None:
+            answer = build_account_answer(session, actor.org.id, account_id, flows.today(actor))
+            accounts.append((answer.account_id, answer.name))
+            draft = modal.prefill(answer)
+        return modal.handoff_view(accounts, account_id, draft)
+
+
+def model_input_text(flows: SlackFlows, who: Who, value: str) -> str:
+    """Exactly what the model was sent for a text (masked), for the account's own team only."""
+    text_id = act.parse_ref_value(value, "m")
+    with flows.acting(who) as (session, actor):
+        row = session.scalar(select(ModelText).where(ModelText.id == text_id, ModelText.org_id == actor.org.id))
+        if row is None:
+            return "That model text is no longer stored."
+        if row.account_id is not None:
+            mine = {a.id for a in member_accounts(session, actor.org.id, actor.member)}
+            if actor.member.role != "manager" and row.account_id not in mine:
+                return "Only the account's own team can see what the model was sent."
+        shown = (
+            row.masked_input
+            if len(row.masked_input) <= MODEL_INPUT_LIMIT
+            else (row.masked_input[:MODEL_INPUT_LIMIT] + "…")
+        )
+        return f"What the model saw (emails and phone numbers masked), prompt {row.prompt_version}:\n```{shown}```"

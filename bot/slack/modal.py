@@ -1,0 +1,130 @@
+"""The handoff modal: a structured handoff (topic, note, promises, next step, due date), prefilled from signals."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from bot.handoffs import TOPICS, HandoffDraft
+from bot.render import format as fmt
+from bot.views import AccountAnswer
+
+CALLBACK_ID = "handoff_modal"
+RISK_KINDS = {
+    "renewal_risk",
+    "usage_drop",
+    "support_escalation",
+    "billing_risk",
+    "stakeholder_left",
+    "single_threaded",
+    "pair_desync",
+    "no_contact",
+}
+
+
+def _option(value: str, label: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": fmt.clip(label, 75)}, "value": value}
+
+
+def _input(block_id: str, label: str, element: dict[str, Any], optional: bool = False) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": {"type": "plain_text", "text": label},
+        "element": element,
+    }
+
+
+def _text_input(action_id: str, initial: str, multiline: bool, placeholder: str) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": action_id,
+        "multiline": multiline,
+        "max_length": 3000,
+        "placeholder": {"type": "plain_text", "text": placeholder},
+    }
+    if initial:
+        element["initial_value"] = fmt.clip(initial, 3000)
+    return element
+
+
+def prefill(answer: AccountAnswer) -> HandoffDraft:
+    """The draft a person starts from: the top signal says what it is about and what to do next."""
+    if not answer.signals:
+        return HandoffDraft(topic="request")
+    top = answer.signals[0]
+    topic = "risk" if top.kind in RISK_KINDS else "opportunity"
+    note = top.title + ("\n" + "\n".join(f"• {r}" for r in top.reasons[:3]) if top.reasons else "")
+    return HandoffDraft(topic=topic, note=note)
+
+
+def handoff_view(
+    accounts: list[tuple[int, str]], account_id: int | None, draft: HandoffDraft, channel: str | None = None
+) -> dict[str, Any]:
+    """A modal; when account_id is known the account is fixed, else the person picks one of their book."""
+    blocks: list[dict[str, Any]] = []
+    if account_id is None:
+        options = [_option(str(i), name) for i, name in accounts[:100]]
+        if not options:
+            options = [_option("0", "(no account in your book)")]
+        blocks.append(_input("account", "Account", {"type": "static_select", "action_id": "value", "options": options}))
+    else:
+        name = next((n for i, n in accounts if i == account_id), "this account")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"Hand off *{fmt.clip(name, 150)}*"}})
+    topics = [_option(t, t.capitalize()) for t in TOPICS]
+    initial = next(o for o in topics if o["value"] == draft.topic)
+    blocks += [
+        _input(
+            "topic",
+            "About",
+            {"type": "static_select", "action_id": "value", "options": topics, "initial_option": initial},
+        ),
+        _input("note", "Note for your pair", _text_input("value", draft.note, True, "What should they know or do?")),
+        _input(
+            "promises",
+            "Promises made to the customer",
+            _text_input("value", draft.promises or "", True, "Anything you committed to"),
+            optional=True,
+        ),
+        _input(
+            "next_step", "Next step", _text_input("value", draft.next_step or "", False, "The next step"), optional=True
+        ),
+        _input("due", "Due", {"type": "datepicker", "action_id": "value"}, optional=True),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": CALLBACK_ID,
+        "title": {"type": "plain_text", "text": "Hand off to my pair"},
+        "submit": {"type": "plain_text", "text": "Hand off"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps({"account_id": account_id, "channel": channel}),
+        "blocks": blocks,
+    }
+
+
+def read_submission(view: dict[str, Any]) -> tuple[int | None, HandoffDraft]:
+    """The account and the draft from a submitted modal; ValueError on anything malformed."""
+    values = view.get("state", {}).get("values", {})
+
+    def field(block: str) -> dict[str, Any]:
+        return dict(values.get(block, {}).get("value") or {})
+
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError as exc:
+        raise ValueError("malformed modal") from exc
+    account_id = meta.get("account_id")
+    if account_id is None:
+        selected = (field("account").get("selected_option") or {}).get("value")
+        account_id = int(selected) if selected and selected.isdigit() else None
+    topic = (field("topic").get("selected_option") or {}).get("value") or "request"
+    due_raw = field("due").get("selected_date")
+    return (int(account_id) if account_id is not None else None), HandoffDraft(
+        topic=str(topic),
+        note=str(field("note").get("value") or ""),
+        promises=field("promises").get("value") or None,
+        next_step=field("next_step").get("value") or None,
+        due_date=date.fromisoformat(due_raw) if due_raw else None,
+    )
