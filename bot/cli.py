@@ -12,10 +12,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from bot import cli_admin, reports
+from bot import cli_admin, cli_slack, reports
 from bot.db import Database, describe
+from bot.delivery.routing import delivery_channels, outbox_channels
 from bot.orgs import ensure_org, get_org
-from bot.pipeline import outbox_channels, run_alerts, run_digests, run_score, run_sync
+from bot.pipeline import run_alerts, run_digests, run_score, run_sync
 from bot.settings import get_settings
 from integrations.base import SourceError
 from integrations.files import FileSource
@@ -100,11 +101,13 @@ def score(org: OrgOpt = None, as_of: AsOfOpt = None) -> None:
 
 @app.command()
 def digest(org: OrgOpt = None, as_of: AsOfOpt = None, out_dir: OutOpt = None) -> None:
-    """Build each member's digest, print it, and deliver it (to --out when no chat is configured)."""
+    """Build each member's digest, print it, and deliver it (to Slack/Teams when configured, or to --out)."""
     db = _db()
     day = _as_of(as_of)
     try:
-        channels = outbox_channels(out_dir)
+        with db.session() as session:
+            org_id = get_org(session, _org(org)).id
+        channels = delivery_channels(get_settings(), db, org_id, out_dir)
         alerts = run_alerts(db, _org(org), day, channels)
         result = run_digests(db, _org(org), day, channels)
     except LookupError as exc:
@@ -140,6 +143,7 @@ def demo(
     reports.print_sync(out, sync_report)
     score_report = run_score(db, slug, day)
     out.print(f"Scored {score_report.accounts} accounts, {score_report.active} active signals.")
+    # The demo never messages anyone: its digests go to the terminal and, with --out, to files.
     channels = outbox_channels(out_dir)
     alerts = run_alerts(db, slug, day, channels)
     result = run_digests(db, slug, day, channels)
@@ -203,6 +207,7 @@ def _emit(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None
 app.add_typer(cli_admin.org_app, name="org")
 app.add_typer(cli_admin.person_app, name="person")
 app.add_typer(cli_admin.keys_app, name="keys")
+app.add_typer(cli_slack.slack_app, name="slack")
 
 
 def main() -> None:

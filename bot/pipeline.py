@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -18,7 +17,6 @@ from bot.delivery.channel import Channel
 from bot.delivery.compose import alert_messages, digest_messages
 from bot.delivery.ledger import Outcome, deliver
 from bot.delivery.message import OutgoingMessage
-from bot.delivery.outbox import OutboxChannel
 from bot.digest import build_digest, save_digest
 from bot.ingest import Ingestor, IngestReport
 from bot.models import Member
@@ -50,12 +48,6 @@ def run_sync(db: Database, org_slug: str, connector: Connector) -> IngestReport:
 def run_score(db: Database, org_slug: str, as_of: date) -> RescoreReport:
     with db.session() as session:
         return rescore(session, get_org(session, org_slug), as_of)
-
-
-def outbox_channels(out: Path | None) -> dict[str, Channel]:
-    if out is None:
-        return {}
-    return {"slack": OutboxChannel(out, "slack"), "teams": OutboxChannel(out, "teams")}
 
 
 def run_alerts(db: Database, org_slug: str, today: date, channels: dict[str, Channel]) -> DeliveryReport:

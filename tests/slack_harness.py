@@ -88,8 +88,9 @@ class SlackEnv:
     settings: Settings
     org_id: int
 
-    def signed(self, body: str, content_type: str, timestamp: int | None = None,
-               secret: str = SIGNING_SECRET, **headers: str) -> httpx.Response:
+    def signed(
+        self, body: str, content_type: str, timestamp: int | None = None, secret: str = SIGNING_SECRET, **headers: str
+    ) -> httpx.Response:
         ts = str(int(time.time()) if timestamp is None else timestamp)
         signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
         return httpx.post(
@@ -121,27 +122,34 @@ class SlackEnv:
         return self.signed(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kw)
 
     def event(self, event: dict[str, Any], event_id: str, team: str = TEAM, **headers: str) -> httpx.Response:
-        body = {"type": "event_callback", "team_id": team, "api_app_id": "A1", "event_id": event_id,
-                "event_time": int(time.time()), "event": event}
+        body = {
+            "type": "event_callback",
+            "team_id": team,
+            "api_app_id": "A1",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+        }
         return self.signed(json.dumps(body), "application/json", **headers)
 
     def button(self, action_id: str, value: str, user: str = AM, url: str | None = None) -> httpx.Response:
         ident = f"act-{time.monotonic_ns()}"
-        action = {"type": "button", "action_id": action_id, "block_id": "b", "value": value,
-                  "action_ts": "1.0"}
+        action = {"type": "button", "action_id": action_id, "block_id": "b", "value": value, "action_ts": "1.0"}
         if url:
             action["url"] = url
-        return self.interact({
-            "type": "block_actions",
-            "team": {"id": TEAM},
-            "user": {"id": user},
-            "api_app_id": "A1",
-            "trigger_id": f"trig-{ident}",
-            "response_url": self.fake.response_url(ident),
-            "channel": {"id": "D1"},
-            "container": {"type": "message", "message_ts": "1.0"},
-            "actions": [action],
-        })
+        return self.interact(
+            {
+                "type": "block_actions",
+                "team": {"id": TEAM},
+                "user": {"id": user},
+                "api_app_id": "A1",
+                "trigger_id": f"trig-{ident}",
+                "response_url": self.fake.response_url(ident),
+                "channel": {"id": "D1"},
+                "container": {"type": "message", "message_ts": "1.0"},
+                "actions": [action],
+            }
+        )
 
     def responses(self) -> list[dict[str, Any]]:
         return [payload for _, payload in self.fake.state.responses]

@@ -131,8 +131,15 @@ def test_a_handoff_round_trips_with_replies_mirrored_once(slack_env: SlackEnv) -
     [am_root] = slack_env.fake.posts("D" + AM)
     validate_blocks(csm_root["blocks"])
     assert "Acknowledge" in json.dumps(csm_root["blocks"]) and "Acknowledge" not in json.dumps(am_root["blocks"])
-    reply = {"type": "message", "channel_type": "im", "channel": "D" + CSM, "user": CSM,
-             "text": "On it, booking a call this week", "ts": "1800000000.000100", "thread_ts": csm_root["ts"]}
+    reply = {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "D" + CSM,
+        "user": CSM,
+        "text": "On it, booking a call this week",
+        "ts": "1800000000.000100",
+        "thread_ts": csm_root["ts"],
+    }
     slack_env.event(reply, "Ev1")
     mirrored = wait_for(lambda: [p for p in slack_env.fake.posts("D" + AM) if p.get("thread_ts") == am_root["ts"]])
     assert "On it, booking a call" in mirrored[0]["text"] and "Chloé Dubois" in mirrored[0]["text"]
@@ -168,13 +175,15 @@ def test_the_handoff_modal_is_prefilled_and_a_resubmission_creates_nothing(slack
             "type": "modal",
             "callback_id": view["callback_id"],
             "private_metadata": view["private_metadata"],
-            "state": {"values": {
-                "topic": {"value": {"type": "static_select", "selected_option": {"value": "risk"}}},
-                "note": {"value": {"type": "plain_text_input", "value": "Renewal at risk, please call Zoe"}},
-                "promises": {"value": {"type": "plain_text_input", "value": "A usage report by Friday"}},
-                "next_step": {"value": {"type": "plain_text_input", "value": None}},
-                "due": {"value": {"type": "datepicker", "selected_date": "2026-11-27"}},
-            }},
+            "state": {
+                "values": {
+                    "topic": {"value": {"type": "static_select", "selected_option": {"value": "risk"}}},
+                    "note": {"value": {"type": "plain_text_input", "value": "Renewal at risk, please call Zoe"}},
+                    "promises": {"value": {"type": "plain_text_input", "value": "A usage report by Friday"}},
+                    "next_step": {"value": {"type": "plain_text_input", "value": None}},
+                    "due": {"value": {"type": "datepicker", "selected_date": "2026-11-27"}},
+                }
+            },
         },
     }
     assert slack_env.interact(submission).status_code == 200
@@ -183,8 +192,11 @@ def test_the_handoff_modal_is_prefilled_and_a_resubmission_creates_nothing(slack
     time.sleep(0.3)
     with slack_env.db.session() as session:
         [handoff] = session.scalars(select(Handoff)).all()
-        assert (handoff.topic, handoff.promises, str(handoff.due_date)) == ("risk", "A usage report by Friday",
-                                                                             "2026-11-27")
+        assert (handoff.topic, handoff.promises, str(handoff.due_date)) == (
+            "risk",
+            "A usage report by Friday",
+            "2026-11-27",
+        )
     assert len(slack_env.fake.posts("D" + CSM)) == 1
 
 

@@ -9,10 +9,15 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from sqlalchemy import select
 
+from bot.db import Database
 from bot.delivery.channel import PermanentDeliveryError
 from bot.delivery.message import OutgoingMessage, Recipient
+from bot.models import Member
+from bot.orgs import ensure_org
 from bot.slack.channel import SlackChannel
+from bot.slack.members import map_members
 from tests.fakes.slack_api import FakeSlack
 
 
@@ -91,3 +96,24 @@ def test_already_sent_reads_the_metadata_back(fake: FakeSlack) -> None:
     ref = channel.send(_message())
     assert channel.already_sent(_message()) == ref
     assert channel.already_sent(_message(subject="2026-11-23")) is None
+
+
+def test_members_are_matched_by_email_and_take_their_slack_timezone(db: Database, fake: FakeSlack) -> None:
+    with db.session() as session:
+        org = ensure_org(session, "acme")
+        session.add_all(
+            [
+                Member(org_id=org.id, email="ada@example.com", name="Ada", role="am"),
+                Member(org_id=org.id, email="bob@example.com", name="Bob", role="csm", timezone="Asia/Tokyo"),
+                Member(org_id=org.id, email="ghost@example.com", name="Ghost", role="csm"),
+            ]
+        )
+        org_id = org.id
+    fake.add_user("U2", "BOB@example.com", tz="Europe/Berlin")
+    report = map_members(db, org_id, _channel(fake).client)
+    assert sorted(report.matched) == ["ada@example.com", "bob@example.com"]
+    assert report.unmatched == ["ghost@example.com"] and report.timezones_set == 1
+    with db.session() as session:
+        found = {m.email: (m.slack_user_id, m.timezone) for m in session.scalars(select(Member))}
+    assert found["ada@example.com"] == ("U1", "America/New_York")
+    assert found["bob@example.com"] == ("U2", "Asia/Tokyo")  # a configured timezone wins

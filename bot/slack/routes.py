@@ -29,5 +29,10 @@ def slack_router(settings: Settings, db: Database) -> APIRouter:
         async def oauth_redirect(request: Request) -> Response:
             return await handler.handle(request)
 
-    router.tandem = tandem  # type: ignore[attr-defined]  # lets tests and Socket Mode reach the Bolt app
+    if settings.slack_app_token is not None:
+        from bot.slack.socket_mode import socket_mode_hooks
+
+        start, stop = socket_mode_hooks(tandem.app, settings.slack_app_token.get_secret_value())
+        router.on_startup.append(start)
+        router.on_shutdown.append(stop)
     return router

@@ -84,8 +84,9 @@ class FakeSlack:
             "profile": {"email": email, "real_name": name},
         }
 
-    def fail_next(self, method: str, status: int, times: int = 1, retry_after: int | None = None,
-                  lands: bool = False) -> None:
+    def fail_next(
+        self, method: str, status: int, times: int = 1, retry_after: int | None = None, lands: bool = False
+    ) -> None:
         for _ in range(times):
             self.state.faults[method].append(Fault(status, retry_after, lands))
 
