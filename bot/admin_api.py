@@ -20,6 +20,7 @@ from starlette.background import BackgroundTask
 from bot import audit
 from bot.db import Database
 from bot.gdpr import delete_org, export_org
+from bot.membership import link_workspace
 from bot.models import Member, Organization, SourceState
 from bot.orgs import get_org
 from bot.settings import Settings
@@ -172,6 +173,24 @@ def list_sources(slug: str, session: SessionDep) -> list[SourceOut]:
         )
         for s in rows
     ]
+
+
+class ChatLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    platform: str = Field(pattern=r"^(slack|teams)$")
+    external_id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")
+
+
+@router.put("/orgs/{slug}/chat-links", response_model=ChatLinkIn)
+def put_chat_link(slug: str, body: ChatLinkIn, session: SessionDep) -> ChatLinkIn:
+    """Map a Slack workspace (team id) or a Teams tenant to this organization; one organization each."""
+    org = _org(session, slug)
+    try:
+        link_workspace(session, org, body.platform, body.external_id)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    audit.record(session, org.id, "admin-api", "chat_link.update", f"{body.platform}:{body.external_id}"[:64])
+    return body
 
 
 @router.get("/orgs/{slug}/settings")

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.db import Database
 from bot.demo.generator import SAMPLE_ANCHOR, SAMPLE_DIR
-from bot.models import Member
+from bot.models import HandoffThread, Member
 from bot.pipeline import run_score, run_sync
 from bot.settings import Settings
 from integrations.files import FileSource
@@ -150,6 +150,11 @@ class SlackEnv:
                 "actions": [action],
             }
         )
+
+    def threads(self) -> list[tuple[str, str]]:
+        """Handoff threads recorded so far: (channel, thread ts)."""
+        with self.db.session() as session:
+            return [(t.channel, t.thread_ref) for t in session.scalars(select(HandoffThread))]
 
     def responses(self) -> list[dict[str, Any]]:
         return [payload for _, payload in self.fake.state.responses]

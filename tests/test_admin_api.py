@@ -33,6 +33,7 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/admin/orgs/acme/sources", None),
     ("GET", "/admin/orgs/acme/settings", None),
     ("PUT", "/admin/orgs/acme/settings", {"scoring": {}}),
+    ("PUT", "/admin/orgs/acme/chat-links", {"platform": "slack", "external_id": "T0ACME"}),
     ("POST", "/admin/orgs/acme/export", None),
     ("DELETE", "/admin/orgs/acme", None),
 ]
@@ -93,6 +94,17 @@ def test_bad_bodies_get_422_and_unknown_orgs_404(client: TestClient) -> None:
     bad = client.put("/admin/orgs/ok/settings", json={"scoring": {"no_such_threshold": 1}}, headers=AUTH)
     assert bad.status_code == 422 and "no_such_threshold" in bad.text
     assert client.get("/admin/orgs/nope/members", headers=AUTH).status_code == 404
+
+
+def test_a_workspace_links_to_one_organization_only(client: TestClient) -> None:
+    for slug in ("one", "two"):
+        assert client.post("/admin/orgs", json={"slug": slug, "name": slug}, headers=AUTH).status_code == 201
+    link = {"platform": "slack", "external_id": "T0SHARED"}
+    assert client.put("/admin/orgs/one/chat-links", json=link, headers=AUTH).status_code == 200
+    assert client.put("/admin/orgs/one/chat-links", json=link, headers=AUTH).status_code == 200  # idempotent
+    assert client.put("/admin/orgs/two/chat-links", json=link, headers=AUTH).status_code == 409
+    bad = {"platform": "irc", "external_id": "x"}
+    assert client.put("/admin/orgs/one/chat-links", json=bad, headers=AUTH).status_code == 422
 
 
 def test_the_admin_token_is_required_even_when_unset(db: Database) -> None:

@@ -126,7 +126,7 @@ def test_snooze_done_and_feedback_buttons(slack_env: SlackEnv) -> None:
 def test_a_handoff_round_trips_with_replies_mirrored_once(slack_env: SlackEnv) -> None:
     response = slack_env.command("/handoff", "Northwind Logistics: usage is falling, can you run a health check?")
     assert response.status_code == 200
-    wait_for(lambda: slack_env.fake.posts("D" + CSM) and slack_env.fake.posts("D" + AM))
+    wait_for(lambda: len(slack_env.threads()) == 2)  # both roots posted and recorded
     [csm_root] = slack_env.fake.posts("D" + CSM)
     [am_root] = slack_env.fake.posts("D" + AM)
     validate_blocks(csm_root["blocks"])

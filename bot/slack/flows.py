@@ -113,7 +113,7 @@ class SlackFlows:
         try:
             answer = build_account_answer(session, actor.org.id, account_id, self.today(actor))
         except LookupError:
-            return Reply("No such account", no_match_blocks(str(account_id)))
+            return Reply("That account is not in your organization.")
         audit.record(session, actor.org.id, actor.member.email, "account.view", f"account:{answer.external_id}")
         return self.render(answer, actor.member.name if shared else None)
 
@@ -132,9 +132,13 @@ class SlackFlows:
             member = actor.member
             if action == act.SNOOZE:
                 n = item_actions.snooze(session, member, signal_ids)
+                if not n:
+                    return "Nothing to snooze: these signals are not on your accounts."
                 return f"Snoozed for {item_actions.SNOOZE_DAYS} days ({n} signal{'s' if n != 1 else ''})."
             if action == act.DONE:
                 n = item_actions.mark_handled(session, member, signal_ids)
+                if not n:
+                    return "Nothing to mark: these signals are not on your accounts."
                 return f"Marked as done ({n} signal{'s' if n != 1 else ''}); it stays quiet unless it gets worse."
             if action in act.FEEDBACK_ACTIONS:
                 n = item_actions.record_feedback(session, member, signal_ids, action == act.FEEDBACK_USEFUL)
