@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.models import Account
@@ -33,28 +34,75 @@ class LookupResult:
     choices: list[Candidate] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Index:
+    """An organization's accounts, prepared once for matching (rapidfuzz's preprocessing done up front)."""
+
+    fingerprint: tuple[object, ...]
+    rows: list[tuple[int, str, str | None, str]]  # id, name, domain, external id
+    exact: dict[str, list[int]]  # casefolded name / domain / external id -> row indexes
+    names: list[str]
+    domains: list[str]
+
+
+_INDEXES: dict[int, _Index] = {}
+_LOCK = threading.Lock()
+
+
+def _index(session: Session, org_id: int) -> _Index:
+    """The cached index, rebuilt when the org's accounts changed (count, newest id or last update moved)."""
+    fingerprint = tuple(
+        session.execute(
+            select(func.count(Account.id), func.max(Account.id), func.max(Account.updated_at)).where(
+                Account.org_id == org_id
+            )
+        ).one()
+    )
+    cached = _INDEXES.get(org_id)
+    if cached is not None and cached.fingerprint == fingerprint:
+        return cached
+    rows = [
+        (r.id, r.name, r.domain, r.external_id)
+        for r in session.execute(
+            select(Account.id, Account.name, Account.domain, Account.external_id).where(Account.org_id == org_id)
+        )
+    ]
+    exact: dict[str, list[int]] = {}
+    for i, (_, name, domain, external_id) in enumerate(rows):
+        for key in {name.casefold(), (domain or "").casefold(), external_id.casefold()} - {""}:
+            exact.setdefault(key, []).append(i)
+    built = _Index(
+        fingerprint,
+        rows,
+        exact,
+        [utils.default_process(r[1]) for r in rows],
+        [utils.default_process(r[2] or "") for r in rows],
+    )
+    with _LOCK:
+        _INDEXES[org_id] = built
+    return built
+
+
 def find_account(session: Session, org_id: int, query: str) -> LookupResult:
     """Exact name, domain or id wins; else the best fuzzy match when it clearly leads; else a chooser."""
     query = " ".join(query.split())[:MAX_QUERY]
     if not query:
         return LookupResult("empty", query)
-    rows = session.execute(
-        select(Account.id, Account.name, Account.domain, Account.external_id).where(Account.org_id == org_id)
-    ).all()
-    needle = query.casefold()
-    exact = [r for r in rows if needle in {r.name.casefold(), (r.domain or "").casefold(), r.external_id.casefold()}]
+    index = _index(session, org_id)
+    exact = index.exact.get(query.casefold(), [])
     if len(exact) == 1:
-        r = exact[0]
-        return LookupResult("found", query, Candidate(r.id, r.name, r.domain, 100.0))
+        account_id, name, domain, _ = index.rows[exact[0]]
+        return LookupResult("found", query, Candidate(account_id, name, domain, 100.0))
+    processed = utils.default_process(query)
     choices: dict[int, Candidate] = {}
     # Names and domains are matched separately: "acme.example" should find Acme by its domain.
-    for keys in ([r.name for r in rows], [r.domain or "" for r in rows]):
-        for _text, score, index in process.extract(
-            query, keys, scorer=fuzz.WRatio, processor=utils.default_process, limit=MAX_CHOICES * 2
+    for keys in (index.names, index.domains):
+        for _text, score, i in process.extract(
+            processed, keys, scorer=fuzz.WRatio, processor=None, limit=MAX_CHOICES * 2, score_cutoff=MIN_SCORE
         ):
-            r = rows[index]
-            if score >= MIN_SCORE and (r.id not in choices or choices[r.id].score < score):
-                choices[r.id] = Candidate(r.id, r.name, r.domain, float(score))
+            account_id, name, domain, _ = index.rows[i]
+            if account_id not in choices or choices[account_id].score < score:
+                choices[account_id] = Candidate(account_id, name, domain, float(score))
     ranked = sorted(choices.values(), key=lambda c: (-c.score, c.name))[:MAX_CHOICES]
     if not ranked:
         return LookupResult("none", query)

@@ -37,6 +37,7 @@ class SlackState:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> user object
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (response_url id, payload)
+    response_times: dict[str, float] = field(default_factory=dict)  # response_url id -> first arrival
     views: list[dict[str, Any]] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     faults: dict[str, deque[Fault]] = field(default_factory=lambda: defaultdict(deque))
@@ -205,7 +206,9 @@ class FakeSlack:
                 body = self._body()
                 if path.startswith("/respond/"):
                     with fake.lock:
-                        fake.state.responses.append((path.rsplit("/", 1)[1], body))
+                        ident = path.rsplit("/", 1)[1]
+                        fake.state.responses.append((ident, body))
+                        fake.state.response_times.setdefault(ident, time.monotonic())
                     self._send(200, {"ok": True})
                     return
                 method = path.removeprefix("/api/")
