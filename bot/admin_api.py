@@ -20,9 +20,11 @@ from starlette.background import BackgroundTask
 from bot import audit
 from bot.db import Database
 from bot.gdpr import delete_org, export_org
+from bot.handoffs import DEFAULT_REMIND_AFTER_WORKING_DAYS, remind_after_working_days
 from bot.membership import link_workspace
 from bot.models import Member, Organization, SourceState
 from bot.orgs import get_org
+from bot.scheduler.plan import DEFAULT_NIGHTLY_CRON, crontab_trigger, nightly_cron
 from bot.settings import Settings
 from scoring.config import ScoringConfig
 
@@ -193,27 +195,58 @@ def put_chat_link(slug: str, body: ChatLinkIn, session: SessionDep) -> ChatLinkI
     return body
 
 
+class ScheduleIn(BaseModel):
+    """When the organization's nightly sync and score runs: a crontab line in the organization's timezone."""
+
+    model_config = ConfigDict(extra="forbid")
+    nightly_cron: str = Field(DEFAULT_NIGHTLY_CRON, max_length=100, examples=["0 2 * * *"])
+
+
+class HandoffSettingsIn(BaseModel):
+    """When an unacknowledged handoff is reminded to its receiver: after this many working days."""
+
+    model_config = ConfigDict(extra="forbid")
+    remind_after_working_days: int = Field(DEFAULT_REMIND_AFTER_WORKING_DAYS, ge=1, le=20)
+
+
+def _settings_out(org: Organization) -> dict[str, Any]:
+    stored = org.settings or {}
+    return {
+        "scoring": ScoringConfig.from_settings(dict(stored.get("scoring", {}))).model_dump(),
+        "schedule": {"nightly_cron": nightly_cron(org)},
+        "handoffs": {"remind_after_working_days": remind_after_working_days(org)},
+    }
+
+
 @router.get("/orgs/{slug}/settings")
 def get_org_settings(slug: str, session: SessionDep) -> dict[str, Any]:
-    org = _org(session, slug)
-    return {"scoring": ScoringConfig.from_settings(dict((org.settings or {}).get("scoring", {}))).model_dump()}
+    return _settings_out(_org(session, slug))
 
 
 class SettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     scoring: dict[str, Any] = Field(default_factory=dict)
+    schedule: ScheduleIn | None = None  # absent: the schedule stays as it is
+    handoffs: HandoffSettingsIn | None = None  # absent: stays as it is
 
 
 @router.put("/orgs/{slug}/settings")
 def put_org_settings(slug: str, body: SettingsIn, session: SessionDep) -> dict[str, Any]:
     org = _org(session, slug)
     try:
-        config = ScoringConfig.from_settings(body.scoring)
+        ScoringConfig.from_settings(body.scoring)
+        if body.schedule is not None:
+            crontab_trigger(body.schedule.nightly_cron)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    org.settings = dict(org.settings or {}) | {"scoring": body.scoring}
+    updated = dict(org.settings or {}) | {"scoring": body.scoring}
+    if body.schedule is not None:
+        updated["schedule"] = body.schedule.model_dump()
+    if body.handoffs is not None:
+        updated["handoffs"] = body.handoffs.model_dump()
+    org.settings = updated  # the scheduler picks a new schedule up within its refresh interval
     audit.record(session, org.id, "admin-api", "settings.update", f"org:{slug}", keys=len(body.scoring))
-    return {"scoring": config.model_dump()}
+    return _settings_out(org)
 
 
 @router.post("/orgs/{slug}/export", response_class=FileResponse)

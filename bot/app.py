@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bot.db import Database
+from bot.db import Database, schema_is_current
 from bot.settings import Settings, get_settings
 
 
@@ -17,7 +19,22 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
+        """The process is up."""
         return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        """The database answers and its schema is current: ready for traffic."""
+        try:
+            ready = schema_is_current(db.engine)
+        except Exception:
+            ready = False
+        body = {"status": "ready" if ready else "not ready"}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     from bot.admin_api import router as admin_router
 
@@ -27,4 +44,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         from bot.slack.routes import slack_router
 
         app.include_router(slack_router(settings, db))
+    if settings.teams_configured:
+        from bot.teams.routes import teams_router
+
+        app.include_router(teams_router(settings, db))
     return app

@@ -2,46 +2,35 @@
 
 from __future__ import annotations
 
+import gc
 import json
-import logging
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from bot import cli_admin, cli_slack, reports
-from bot.db import Database, describe
+from bot import cli_admin, cli_ops, cli_slack, cli_sources, reports
+from bot.cli_common import OrgOpt, fail, open_db, org_slug, out
+from bot.db import describe
 from bot.delivery.routing import delivery_channels, outbox_channels
+from bot.logs import configure as configure_logging
 from bot.orgs import ensure_org, get_org
 from bot.pipeline import run_alerts, run_digests, run_score, run_sync
 from bot.settings import get_settings
+from bot.sources import remember_source
+from bot.teams.package import teams_package_command
 from integrations.base import SourceError
 from integrations.files import FileSource
 
 app = typer.Typer(help="Tandem: the shared read of every account, for the AM and the CSM.", no_args_is_help=True)
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-OrgOpt = Annotated[str | None, typer.Option("--org", help="Organization slug (default: TANDEM_ORG or 'default').")]
 AsOfOpt = Annotated[
     str | None,
     typer.Option("--as-of", help="Score and build digests as of this date (YYYY-MM-DD; default today)."),
 ]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Write each outgoing message as a JSON file here.")]
-
-
-def _db() -> Database:
-    settings = get_settings()
-    db = Database(settings.database_url, settings.database_role)
-    db.migrate()
-    return db
-
-
-def _org(org: str | None) -> str:
-    return org or get_settings().org
 
 
 def _as_of(value: str | None) -> date:
@@ -53,36 +42,40 @@ def _as_of(value: str | None) -> date:
         raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--as-of") from None
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code=1)
-
-
 @app.command()
 def init(org: OrgOpt = None) -> None:
     """Create or upgrade the database schema and the organization."""
     settings = get_settings()
-    db = _db()
+    db = open_db()
     with db.session() as session:
-        ensure_org(session, _org(org), timezone=settings.timezone)
+        ensure_org(session, org_slug(org), timezone=settings.timezone)
     out.print(f"Database ready: {describe(settings.database_url)}")
 
 
 @app.command()
 def sync(
-    source: Annotated[str, typer.Option("--source", help="Source to sync: files.")] = "files",
+    source: Annotated[
+        str, typer.Option("--source", help="Source to sync: files (with --path), or a configured source's name.")
+    ] = "files",
     path: Annotated[Path | None, typer.Option("--path", help="Directory of CSV exports (files source).")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Configured source: ignore its cursor, read all.")] = False,
     org: OrgOpt = None,
 ) -> None:
     """Pull a source into storage (upsert by source id, departures recorded once)."""
+    if path is None and cli_sources.is_configured(org_slug(org), source):
+        cli_sources.sync_configured(source, org_slug(org), full)
+        return
     if source != "files":
-        raise _fail(f"unknown source {source!r} (available: files)")
+        raise fail(f"unknown source {source!r} (available: files, or one of `tandem sources list`)")
     if path is None:
-        raise _fail("--path is required for the files source")
+        raise fail("--path is required for the files source")
+    db = open_db()
     try:
-        report = run_sync(_db(), _org(org), FileSource(path))
+        report = run_sync(db, org_slug(org), FileSource(path))
     except SourceError as exc:
-        raise _fail(f"{exc}. Nothing was changed.") from None
+        raise fail(f"{exc}. Nothing was changed.") from None
+    # The nightly run syncs this directory again from now on.
+    remember_source(db, org_slug(org), FileSource.name, {"kind": "files", "path": str(path.resolve())})
     reports.print_sync(out, report)
 
 
@@ -90,9 +83,9 @@ def sync(
 def score(org: OrgOpt = None, as_of: AsOfOpt = None) -> None:
     """Recompute health and signals for every account."""
     try:
-        report = run_score(_db(), _org(org), _as_of(as_of))
+        report = run_score(open_db(), org_slug(org), _as_of(as_of))
     except (LookupError, ValueError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     out.print(
         f"Scored {report.accounts} accounts: {report.active} active signals "
         f"({len(report.new)} new, {len(report.worsened)} worse, {len(report.resolved)} resolved)."
@@ -102,16 +95,16 @@ def score(org: OrgOpt = None, as_of: AsOfOpt = None) -> None:
 @app.command()
 def digest(org: OrgOpt = None, as_of: AsOfOpt = None, out_dir: OutOpt = None) -> None:
     """Build each member's digest, print it, and deliver it (to Slack/Teams when configured, or to --out)."""
-    db = _db()
+    db = open_db()
     day = _as_of(as_of)
     try:
         with db.session() as session:
-            org_id = get_org(session, _org(org)).id
+            org_id = get_org(session, org_slug(org)).id
         channels = delivery_channels(get_settings(), db, org_id, out_dir)
-        alerts = run_alerts(db, _org(org), day, channels)
-        result = run_digests(db, _org(org), day, channels)
+        alerts = run_alerts(db, org_slug(org), day, channels)
+        result = run_digests(db, org_slug(org), day, channels)
     except LookupError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     reports.print_alerts(out, alerts)
     reports.print_digests(out, result)
     reports.print_deliveries(out, [alerts, result], out_dir)
@@ -131,15 +124,15 @@ def demo(
 
     settings = get_settings()
     day = _as_of(as_of)
-    db = _db()
-    slug = _org(org)
+    db = open_db()
+    slug = org_slug(org)
     if data is None:
         data = generate(Path(".tandem-demo-data"), anchor=day)
         out.print(f"Demo book for {day.isoformat()} written to {data.resolve()}")
     try:
         sync_report = run_sync(db, slug, FileSource(data))
     except SourceError as exc:
-        raise _fail(f"{exc}. Nothing was changed.") from None
+        raise fail(f"{exc}. Nothing was changed.") from None
     reports.print_sync(out, sync_report)
     score_report = run_score(db, slug, day)
     out.print(f"Scored {score_report.accounts} accounts, {score_report.active} active signals.")
@@ -159,12 +152,12 @@ def accounts(
     org: OrgOpt = None,
 ) -> None:
     """List accounts with ARR, renewal, health and active signal kinds."""
-    db = _db()
+    db = open_db()
     with db.session() as session:
         try:
-            rows = reports.account_rows(session, get_org(session, _org(org)).id)
+            rows = reports.account_rows(session, get_org(session, org_slug(org)).id)
         except LookupError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     _emit(rows, as_json, ["id", "name", "arr", "renewal_date", "health", "signals"])
 
 
@@ -174,12 +167,12 @@ def signals(
     org: OrgOpt = None,
 ) -> None:
     """List active signals with their reasons."""
-    db = _db()
+    db = open_db()
     with db.session() as session:
         try:
-            rows = reports.signal_rows(session, get_org(session, _org(org)).id)
+            rows = reports.signal_rows(session, get_org(session, org_slug(org)).id)
         except LookupError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     _emit(rows, as_json, ["account_name", "kind", "severity", "title"])
 
 
@@ -187,14 +180,37 @@ def signals(
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 3000,
+    scheduler: Annotated[
+        bool, typer.Option("--scheduler/--no-scheduler", help="Also run the scheduler (when this replica leads).")
+    ] = True,
 ) -> None:
-    """Run the web application: Slack events, Teams messages, health checks."""
+    """Run the web application: Slack events, Teams messages, health checks, metrics, and the scheduler."""
     import uvicorn
 
     from bot.app import create_app
 
-    db = _db()
-    uvicorn.run(create_app(get_settings(), db), host=host, port=port, log_level="info")
+    db = open_db()
+    settings = get_settings()
+    # Hand the GIL over more often (default 5 ms): the event loop acks Slack within its 3 s while worker
+    # threads build answers; a shorter interval keeps its wait short.
+    sys.setswitchinterval(0.001)
+    # Fewer, cheaper garbage collections: a full collection over a big heap (the account index, the ORM)
+    # pauses every request for tens of milliseconds.
+    gc.set_threshold(50_000, 20, 100)
+    runner = None
+    if scheduler:
+        from bot.scheduler.worker import Worker
+
+        runner = Worker(settings, db)
+        runner.run_in_background()
+    app = create_app(settings, db)
+    gc.freeze()  # what start-up built lives as long as the process: keep it out of every collection
+    try:
+        # log_config=None: uvicorn's records go through Tandem's handler (redacted, JSON if configured).
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), log_config=None)
+    finally:
+        if runner is not None:
+            runner.stop()
 
 
 def _emit(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None:
@@ -208,8 +224,16 @@ app.add_typer(cli_admin.org_app, name="org")
 app.add_typer(cli_admin.person_app, name="person")
 app.add_typer(cli_admin.keys_app, name="keys")
 app.add_typer(cli_slack.slack_app, name="slack")
+app.add_typer(cli_sources.sources_app, name="sources")
+app.command()(cli_ops.worker)
+app.command()(cli_ops.status)
+app.command("teams-package")(teams_package_command)
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = get_settings()
+        configure_logging(settings.log_level, settings.log_format)
+    except Exception:  # a bad setting is reported by the command that reads it, with its own message
+        configure_logging()
     app()

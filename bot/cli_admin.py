@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit
+from bot.cli_common import fail, open_db, out
 from bot.crypto import SecretBox, SecretsUnavailable
-from bot.db import Database
 from bot.gdpr import delete_org, erase_person, export_org
 from bot.models import ChatInstallation, SourceState
 from bot.orgs import get_org
@@ -21,20 +20,6 @@ from bot.settings import get_settings
 org_app = typer.Typer(help="Export or delete an organization's data.", no_args_is_help=True)
 person_app = typer.Typer(help="Erase one person's personal data.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys of stored secrets.", no_args_is_help=True)
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _db() -> Database:
-    settings = get_settings()
-    db = Database(settings.database_url, settings.database_role)
-    db.migrate()
-    return db
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code=1)
 
 
 @org_app.command("export")
@@ -43,11 +28,11 @@ def org_export(
     out_file: Annotated[Path, typer.Option("--out", help="Zip file to write.")],
 ) -> None:
     """Write all of an organization's data as JSON (one file per table) and a manifest, in a zip."""
-    with _db().session() as session:
+    with open_db().session() as session:
         try:
             organization = get_org(session, org)
         except LookupError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         counts = export_org(session, organization, out_file)
         audit.record(session, organization.id, "cli", "org.export", f"org:{org}", rows=sum(counts.values()))
     out.print(f"Exported {sum(counts.values())} rows from {len(counts)} tables to {out_file}")
@@ -61,11 +46,11 @@ def org_delete(
     """Remove every row of an organization. This cannot be undone: export first."""
     if not yes and not typer.confirm(f"Delete ALL data of organization {org!r}?"):
         raise typer.Exit(code=1)
-    with _db().session() as session:
+    with open_db().session() as session:
         try:
             organization = get_org(session, org)
         except LookupError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         counts = delete_org(session, organization)
     out.print(f"Deleted organization {org!r}: {sum(counts.values())} rows.")
 
@@ -76,11 +61,11 @@ def person_erase(
     org: Annotated[str | None, typer.Option("--org", help="Organization slug.")] = None,
 ) -> None:
     """Erase a person (contact or member) everywhere: their record, and their details in notes and tickets."""
-    with _db().session() as session:
+    with open_db().session() as session:
         try:
             organization = get_org(session, org or get_settings().org)
         except LookupError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         report = erase_person(session, organization, email)
         audit.record(
             session,
@@ -100,14 +85,14 @@ def keys_rotate() -> None:
     """Re-encrypt every stored secret with the first key of TANDEM_SECRET_KEYS."""
     try:
         box = SecretBox.from_settings(get_settings())
-        with _db().session() as session:
+        with open_db().session() as session:
             count = 0
             for row in session.scalars(select(ChatInstallation)):
                 row.encrypted = box.rotate(row.encrypted)
                 count += 1
             count += rotate_source_secrets(session, box)
     except SecretsUnavailable as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     out.print(f"Re-encrypted {count} stored secret(s) with the newest key.")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +33,17 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+    # SQLAlchemy, not the driver, starts transactions (see _begin_immediate).
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(conn: Any) -> None:
+    """Every SQLite transaction takes the write lock when it starts. One that starts by reading (the driver
+    opens none before a SELECT, but a savepoint does) and writes later fails at once ("database is locked",
+    no waiting) when another thread wrote in between (WAL's stale snapshot): with several scheduler threads
+    that lost most digests. Waiting for the lock (up to the 30 s timeout) serializes writers instead;
+    SQLite has one writer at a time anyway."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, role: str | None = None) -> Engine:
@@ -38,6 +52,7 @@ def make_engine(url: str, role: str | None = None) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        event.listen(engine, "begin", _begin_immediate)
         return engine
     engine = create_engine(url, pool_pre_ping=True)
     if role:
@@ -78,6 +93,13 @@ def is_migrated(engine: Engine) -> bool:
     return inspect(engine).has_table("organizations")
 
 
+def schema_is_current(engine: Engine) -> bool:
+    """The database is at every head revision this code knows (what /readyz checks)."""
+    heads = set(ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(False))).get_heads())
+    with engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads()) == heads
+
+
 class Database:
     """One engine and its session factory, passed explicitly to everything that needs storage."""
 
@@ -86,6 +108,7 @@ class Database:
         self.role = role
         self.engine = make_engine(self.url, role)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._open = threading.local()  # SQLite: is a session open in this thread?
 
     @property
     def dialect(self) -> str:
@@ -105,8 +128,16 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: committed when the block ends, rolled back if it raises."""
-        with self.sessions() as session, session.begin():
-            yield session
+        if self.dialect == "sqlite":
+            if getattr(self._open, "depth", 0):
+                # The inner one would wait for the outer one's write lock (BEGIN IMMEDIATE) forever.
+                raise RuntimeError("a second SQLite session opened inside another in the same thread")
+            self._open.depth = 1
+        try:
+            with self.sessions() as session, session.begin():
+                yield session
+        finally:
+            self._open.depth = 0
 
     def dispose(self) -> None:
         self.engine.dispose()

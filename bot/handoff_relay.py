@@ -7,15 +7,17 @@ each send goes through the exactly-once ledger, and the place it landed is recor
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
+
+from sqlalchemy import select
 
 from bot.db import Database
 from bot.delivery.channel import Channel
 from bot.delivery.compose import platforms_of, recipient
 from bot.delivery.ledger import Outcome, deliver
 from bot.delivery.message import OutgoingMessage
-from bot.handoffs import other_threads, record_thread
-from bot.models import Account, Handoff, HandoffMessage, HandoffThread, Member
+from bot.handoffs import due_reminders, other_threads, record_thread
+from bot.models import Account, Handoff, HandoffMessage, HandoffThread, Member, Organization, utcnow
 from bot.render import actions as act
 from bot.render import format as fmt
 from bot.render.blocks_chat import handoff_reply_text, handoff_root_blocks
@@ -170,4 +172,46 @@ def mirror_reply(
                     thread=thread.thread_ref,
                 )
             )
+    return [deliver(db, org_id, channels[m.platform], m) for m in messages]
+
+
+def send_reminders(
+    db: Database, org_id: int, channels: dict[str, Channel], day: date, now: datetime | None = None
+) -> list[Outcome]:
+    """Remind the receiver of each handoff nobody acknowledged within the organization's delay (default one
+    working day), once, in the handoff's own thread."""
+    messages = []
+    with db.session() as session:
+        scope_session(session, org_id)
+        org = session.get_one(Organization, org_id)
+        for h in due_reminders(session, org, now or utcnow()):
+            account = session.get_one(Account, h.account_id)
+            receiver = session.get_one(Member, h.to_member_id)
+            threads = {
+                t.platform: t
+                for t in session.scalars(
+                    select(HandoffThread).where(
+                        HandoffThread.handoff_id == h.id, HandoffThread.member_id == receiver.id
+                    )
+                )
+            }
+            text = f"Reminder: the handoff on {fmt.clean(account.name, fmt.NAME)} is waiting for your acknowledgement."
+            for platform in platforms_of(receiver):
+                if platform not in channels:
+                    continue
+                thread = threads.get(platform)
+                who = recipient(receiver)
+                messages.append(
+                    OutgoingMessage(
+                        recipient=replace(who, channel=thread.channel) if thread else who,
+                        kind="reminder",
+                        subject=f"handoff:{h.id}",
+                        day=day,
+                        platform=platform,
+                        text=text,
+                        card=card([text_block(text)], [], text) if platform == "teams" else None,
+                        thread=thread.thread_ref if thread else None,
+                    )
+                )
+            h.reminded_at = utcnow()
     return [deliver(db, org_id, channels[m.platform], m) for m in messages]

@@ -7,12 +7,13 @@ caused it (origin_ref, external_ref) so a retried request never creates a second
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from bot.models import Account, Handoff, HandoffMessage, HandoffThread, Member, utcnow
+from bot.models import Account, Handoff, HandoffMessage, HandoffThread, Member, Organization, utcnow
 from bot.views import HandoffSummary
 
 TOPICS = ("risk", "opportunity", "request")
@@ -173,21 +174,40 @@ def other_threads(session: Session, handoff: Handoff, exclude: HandoffThread) ->
     ]
 
 
-def due_reminders(session: Session, org_id: int, older_than_hours: float) -> list[Handoff]:
-    """Open handoffs nobody acknowledged in time and not yet reminded."""
-    from datetime import timedelta
+DEFAULT_REMIND_AFTER_WORKING_DAYS = 1
 
-    cutoff = utcnow() - timedelta(hours=older_than_hours)
-    return list(
-        session.scalars(
-            select(Handoff).where(
-                Handoff.org_id == org_id,
-                Handoff.status == "open",
-                Handoff.created_at < cutoff,
-                Handoff.reminded_at.is_(None),
-            )
+
+def add_working_days(start: datetime, days: int, zone: ZoneInfo) -> datetime:
+    """`days` weekdays after `start`, at the same local time: Friday 10:00 + 1 is Monday 10:00."""
+    moment = start.astimezone(zone)
+    while days > 0:
+        moment += timedelta(days=1)
+        if moment.weekday() < 5:
+            days -= 1
+    return moment
+
+
+def remind_after_working_days(org: Organization) -> int:
+    value = (org.settings or {}).get("handoffs", {}).get("remind_after_working_days")
+    return int(value) if isinstance(value, int) and value > 0 else DEFAULT_REMIND_AFTER_WORKING_DAYS
+
+
+def due_reminders(session: Session, org: Organization, now: datetime) -> list[Handoff]:
+    """Open handoffs nobody acknowledged within the organization's delay (working days), not yet reminded."""
+    try:
+        zone = ZoneInfo(org.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    days = remind_after_working_days(org)
+    waiting = session.scalars(
+        select(Handoff).where(
+            Handoff.org_id == org.id,
+            Handoff.status == "open",
+            Handoff.reminded_at.is_(None),
+            Handoff.created_at < now - timedelta(days=1),  # no delay is shorter than a day
         )
     )
+    return [h for h in waiting if add_working_days(h.created_at, days, zone) <= now]
 
 
 def open_handoff_summaries(session: Session, *conditions: ColumnElement[bool]) -> list[HandoffSummary]:

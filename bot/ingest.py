@@ -67,11 +67,12 @@ class Ingestor:
         self.session.flush()
         report = IngestReport(sync_run_id=run.id, problems=[str(p) for p in batch.problems])
         accounts = self._accounts(batch, report)
+        _set_aside_orphans(batch, accounts, report)
         self._members(batch, report)
         self._contacts(batch, accounts, report, run, now)
         self._children(batch, accounts, report)
         run.finished_at = utcnow()
-        run.status = "partial" if batch.problems else "ok"
+        run.status = "partial" if report.problems else "ok"
         run.counts = {"read": batch.counts(), "created": report.created, "updated": report.updated}
         run.problems = report.problems[:MAX_STORED_PROBLEMS]
         return report
@@ -81,9 +82,11 @@ class Ingestor:
             a.external_id: a for a in self.session.scalars(select(Account).where(Account.org_id == self.org_id))
         }
         for rec in batch.accounts:
-            values = rec.model_dump(exclude={"account_id"})
+            # Only the fields the source gave: billing knowing seats must not blank the CRM's owners.
+            values = rec.model_dump(exclude={"account_id"}, exclude_unset=True)
             row = existing.get(rec.account_id)
             if row is None:
+                values = rec.model_dump(exclude={"account_id"})
                 row = Account(org_id=self.org_id, external_id=rec.account_id, source=self.source, **values)
                 self.session.add(row)
                 existing[rec.account_id] = row
@@ -230,3 +233,16 @@ def _contact_values(rec: ContactRecord, accounts: dict[str, int]) -> dict[str, A
         "status": rec.status,
         "source_updated_at": rec.updated_at,
     }
+
+
+def _set_aside_orphans(batch: SourceBatch, accounts: dict[str, int], report: IngestReport) -> None:
+    """Records naming an account the organization does not have are reported, not stored: the sources'
+    matching (bot.sources) usually catches them first; this keeps a direct caller from failing the batch."""
+    for entity in ("contacts", "usage", "tickets", "invoices", "notes"):
+        records = getattr(batch, entity)
+        kept = [r for r in records if r.account_id in accounts]
+        if len(kept) != len(records):
+            for r in records:
+                if r.account_id not in accounts:
+                    report.problems.append(f"{entity}: unknown account {r.account_id!r}")
+            setattr(batch, entity, kept)

@@ -6,12 +6,14 @@ Each stage is its own transaction, so a failure in one keeps what the previous o
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from bot.alerts import alert_recipients, raise_new_alerts
+from bot.briefs import apply_opening, complete, prepare_opening
 from bot.db import Database
 from bot.delivery.channel import Channel
 from bot.delivery.compose import alert_messages, digest_messages
@@ -19,9 +21,14 @@ from bot.delivery.ledger import Outcome, deliver
 from bot.delivery.message import OutgoingMessage
 from bot.digest import build_digest, save_digest
 from bot.ingest import Ingestor, IngestReport
-from bot.models import Member
+from bot.llm import Writer
+from bot.llm.writer import Written
+from bot.metrics import ACTIVE_SIGNALS, DELIVERIES, FAILURES, RUN_SECONDS, RUNS
+from bot.models import Member, Organization
 from bot.orgs import ensure_org, get_org
 from bot.rescore import RescoreReport, rescore
+from bot.settings import Settings, get_settings
+from bot.source_health import record_failure, record_success, stale_sources
 from bot.views import Digest, StakeholderAlert
 from integrations.base import Connector
 
@@ -39,15 +46,30 @@ class DeliveryReport:
 
 
 def run_sync(db: Database, org_slug: str, connector: Connector) -> IngestReport:
-    batch = connector.load()  # raises SourceError before anything is stored
+    """Pull one source; a failure stores nothing of the batch and is recorded as the source's health."""
     with db.session() as session:
-        org = ensure_org(session, org_slug)
-        return Ingestor(session, org.id, connector.name).ingest(batch)
+        org_id = ensure_org(session, org_slug).id
+    try:
+        with RUN_SECONDS.labels("sync").time():
+            batch = connector.load()  # raises SourceError before anything is stored
+            with db.session() as session:
+                report = Ingestor(session, org_id, connector.name).ingest(batch)
+                record_success(session, org_id, connector.name)
+    except Exception as exc:
+        RUNS.labels("sync", "failed").inc()
+        with db.session() as session:
+            record_failure(session, org_id, connector.name, f"{type(exc).__name__}: {exc}")
+        raise
+    RUNS.labels("sync", "ok").inc()
+    return report
 
 
 def run_score(db: Database, org_slug: str, as_of: date) -> RescoreReport:
-    with db.session() as session:
-        return rescore(session, get_org(session, org_slug), as_of)
+    with RUN_SECONDS.labels("score").time(), db.session() as session:
+        report = rescore(session, get_org(session, org_slug), as_of)
+    RUNS.labels("score", "ok").inc()
+    ACTIVE_SIGNALS.labels(org_slug).set(report.active)
+    return report
 
 
 def run_alerts(db: Database, org_slug: str, today: date, channels: dict[str, Channel]) -> DeliveryReport:
@@ -64,24 +86,63 @@ def run_alerts(db: Database, org_slug: str, today: date, channels: dict[str, Cha
     return report
 
 
-def run_digests(db: Database, org_slug: str, day: date, channels: dict[str, Channel]) -> DeliveryReport:
+def run_digests(
+    db: Database,
+    org_slug: str,
+    day: date,
+    channels: dict[str, Channel],
+    member_ids: Collection[int] | None = None,
+    settings: Settings | None = None,
+) -> DeliveryReport:
+    """Each member's digest (or only the given members': the scheduler sends each at their local time)."""
     report = DeliveryReport()
+    writer = Writer.from_settings(settings or get_settings())  # one per run: its token budget is the run's
     pending: list[OutgoingMessage] = []
     with db.session() as session:
-        org = get_org(session, org_slug)
-        org_id = org.id
-        members = session.scalars(
-            select(Member)
-            .where(Member.org_id == org.id, Member.active.is_(True), Member.role.in_(("am", "csm")))
-            .order_by(Member.role, Member.name)
+        org_id = get_org(session, org_slug).id
+        scope = Member.id.in_(list(member_ids)) if member_ids is not None else true()
+        ids = list(
+            session.scalars(
+                select(Member.id)
+                .where(Member.org_id == org_id, Member.active.is_(True), Member.role.in_(("am", "csm")), scope)
+                .order_by(Member.role, Member.name)
+            )
         )
-        for member in members:
-            digest, seen = build_digest(session, org, member, day)
-            save_digest(session, org, member, digest, seen)
-            report.digests.append((member.email, digest))
-            pending.extend(digest_messages(member, digest))
+        stale = stale_sources(session, org_id)
+    for member_id in ids:
+        try:  # one member's failure loses only their digest
+            email, digest, messages = _member_digest(db, org_id, member_id, day, stale, writer)
+        except Exception:
+            log.exception("digest of member %s failed", member_id)
+            FAILURES.labels("digest").inc()
+            report.outcomes.append(Outcome("failed", error="digest could not be built"))
+            continue
+        report.digests.append((email, digest))
+        pending.extend(messages)
     _send_all(db, org_id, channels, pending, report)
     return report
+
+
+def _member_digest(
+    db: Database, org_id: int, member_id: int, day: date, stale: list[str], writer: Writer
+) -> tuple[str, Digest, list[OutgoingMessage]]:
+    """Build, open (the model's words or the deterministic ones) and save one member's digest. The model is
+    called with no transaction open: it takes seconds, and a transaction would hold rows (or, on SQLite,
+    the whole database) meanwhile."""
+    with db.session() as session:
+        org, member = session.get_one(Organization, org_id), session.get_one(Member, member_id)
+        digest, seen = build_digest(session, org, member, day)
+        digest.stale_sources = stale
+        step = prepare_opening(session, org, member, digest, writer)
+        if isinstance(step, Written):  # no call to make: finish in this transaction
+            apply_opening(digest, step)
+            save_digest(session, org, member, digest, seen)
+            return member.email, digest, digest_messages(member, digest)
+    apply_opening(digest, complete(db, writer, step))  # keeps the deterministic one on failure
+    with db.session() as session:
+        org, member = session.get_one(Organization, org_id), session.get_one(Member, member_id)
+        save_digest(session, org, member, digest, seen)
+        return member.email, digest, digest_messages(member, digest)
 
 
 def _send_all(
@@ -92,7 +153,9 @@ def _send_all(
         if channel is None:
             continue
         try:
-            report.outcomes.append(deliver(db, org_id, channel, message))
+            outcome = deliver(db, org_id, channel, message)
         except Exception as exc:  # one member's failure must not stop the others
             log.exception("delivery of a %s failed", message.kind)
-            report.outcomes.append(Outcome("failed", error=f"{type(exc).__name__}"))
+            outcome = Outcome("failed", error=f"{type(exc).__name__}")
+        DELIVERIES.labels(message.platform, message.kind, outcome.status).inc()
+        report.outcomes.append(outcome)

@@ -54,6 +54,18 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, validation_alias="OPENAI_BASE_URL")
     llm_model: str = Field("gpt-4o-mini", validation_alias="TANDEM_LLM_MODEL")
+    llm_timeout: float = Field(20.0, validation_alias="TANDEM_LLM_TIMEOUT")  # seconds per attempt
+    llm_max_retries: int = Field(2, validation_alias="TANDEM_LLM_MAX_RETRIES")  # with the client's backoff
+    # Tokens one run (a digest run, one /account answer) may spend; past it, the deterministic text.
+    llm_run_token_budget: int = Field(200_000, validation_alias="TANDEM_LLM_RUN_TOKEN_BUDGET")
+    # Regions whose national phone formats are recognised (and masked); +country numbers always are.
+    phone_regions: str = Field("US,GB,FR,DE,ES,IT,NL", validation_alias="TANDEM_PHONE_REGIONS")
+
+    # A digest whose time passed while no scheduler ran is still sent this long after it (then skipped).
+    digest_grace_hours: float = Field(3.0, ge=0, le=24, validation_alias="TANDEM_DIGEST_GRACE_HOURS")
+
+    log_level: str = Field("WARNING", validation_alias="TANDEM_LOG_LEVEL")
+    log_format: str = Field("text", pattern="^(text|json)$", validation_alias="TANDEM_LOG_FORMAT")
 
     admin_token: SecretStr | None = Field(None, validation_alias="TANDEM_ADMIN_TOKEN")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from integrations.records import (
     AccountRecord,
@@ -47,6 +47,9 @@ class SourceBatch:
     # Entities given in full (a complete export): what is absent from them has disappeared from the
     # source. Contacts vanishing from a complete export is how a departure shows before the CRM flags it.
     complete: set[str] = field(default_factory=set)
+    # Where an incremental source stopped (e.g. {"updated_after": "..."}): stored with the source's state
+    # once the batch is in, and handed back on the next sync. None for sources read in full each time.
+    cursor: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in ENTITIES}

@@ -16,7 +16,6 @@ from bot.models import Base
 
 pytest_plugins = ["tests.slack_harness"]
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PG_ADMIN_URL = os.environ.get("TANDEM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 

@@ -10,6 +10,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -92,7 +93,7 @@ class SlackEnv:
         self, body: str, content_type: str, timestamp: int | None = None, secret: str = SIGNING_SECRET, **headers: str
     ) -> httpx.Response:
         ts = str(int(time.time()) if timestamp is None else timestamp)
-        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+        signature = str(SignatureVerifier(secret).generate_signature(timestamp=ts, body=body))
         return httpx.post(
             f"{self.url}/slack/events",
             content=body.encode(),
@@ -130,7 +131,7 @@ class SlackEnv:
             "event_time": int(time.time()),
             "event": event,
         }
-        return self.signed(json.dumps(body), "application/json", **headers)
+        return self.signed(json.dumps(body), "application/json", None, SIGNING_SECRET, **headers)
 
     def button(self, action_id: str, value: str, user: str = AM, url: str | None = None) -> httpx.Response:
         ident = f"act-{time.monotonic_ns()}"
@@ -160,20 +161,28 @@ class SlackEnv:
         return [payload for _, payload in self.fake.state.responses]
 
 
-@pytest.fixture
-def slack_env(db: Database) -> Iterator[SlackEnv]:
+@contextmanager
+def running_slack(db: Database, **overrides: Any) -> Iterator[SlackEnv]:
+    """The demo book, a fake Slack and Tandem served on loopback; `overrides` are Settings fields."""
     org_id = load_demo(db)
     with FakeSlack(tokens=(TOKEN,)) as fake:
         for email, user in SLACK_IDS.items():
             fake.add_user(user, email, tz="Europe/Paris")
-        settings = Settings(
-            database_url=db.url,
-            slack_bot_token=TOKEN,
-            slack_signing_secret=SIGNING_SECRET,
-            slack_api_url=fake.api_url,
-            openai_api_key=None,
-            microsoft_app_id=None,
-            org="default",
-        )
+        fields: dict[str, Any] = {
+            "database_url": db.url,
+            "slack_bot_token": TOKEN,
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": fake.api_url,
+            "openai_api_key": None,
+            "microsoft_app_id": None,
+            "org": "default",
+        }
+        settings = Settings(**(fields | overrides))
         with ServerThread(create_app(settings, db)) as url:
             yield SlackEnv(db, fake, url, settings, org_id)
+
+
+@pytest.fixture
+def slack_env(db: Database) -> Iterator[SlackEnv]:
+    with running_slack(db) as env:
+        yield env

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.db import Database
-from bot.models import AuditEntry
+from bot.models import AuditEntry, Organization
 from bot.settings import Settings
 
 TOKEN = "test-admin-token-0123456789"
@@ -116,7 +116,7 @@ def test_the_admin_token_is_required_even_when_unset(db: Database) -> None:
 def test_no_input_makes_the_admin_api_fail(api: FastAPI) -> None:
     """Schemathesis generates bodies and parameters from the OpenAPI spec: none may cause a 500."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", api).include(path_regex="^/admin")
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
     assert len(operations) >= 8
 
     for operation in operations:
@@ -128,3 +128,21 @@ def test_no_input_makes_the_admin_api_fail(api: FastAPI) -> None:
             assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text[:300]}"
 
         no_server_error()
+
+
+def test_the_nightly_schedule_is_a_validated_setting_the_scheduler_plans(client: TestClient, db: Database) -> None:
+    from bot.scheduler.plan import plan
+
+    assert client.post("/admin/orgs", json={"slug": "sched", "name": "Sched"}, headers=AUTH).status_code == 201
+    assert client.get("/admin/orgs/sched/settings", headers=AUTH).json()["schedule"] == {"nightly_cron": "0 2 * * *"}
+    bad = client.put("/admin/orgs/sched/settings", json={"schedule": {"nightly_cron": "99 * * * *"}}, headers=AUTH)
+    assert bad.status_code == 422
+    good = client.put("/admin/orgs/sched/settings", json={"schedule": {"nightly_cron": "30 3 * * 1-5"}}, headers=AUTH)
+    assert good.status_code == 200 and good.json()["schedule"]["nightly_cron"] == "30 3 * * 1-5"
+    # A later settings update without a schedule keeps it.
+    assert client.put("/admin/orgs/sched/settings", json={"scoring": {}}, headers=AUTH).status_code == 200
+    with db.session() as session:
+        org_id = session.scalar(select(Organization.id).where(Organization.slug == "sched"))
+    nightly = next(spec for spec in plan(db) if spec.id == f"nightly:{org_id}")
+    assert "hour='3'" in str(nightly.trigger) and "minute='30'" in str(nightly.trigger)
+    assert "day_of_week='mon,tue,wed,thu,fri'" in str(nightly.trigger)  # crontab's 1-5, not APScheduler's

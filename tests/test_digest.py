@@ -7,13 +7,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.db import Database
 from bot.digest import build_digest, save_digest
 from bot.ingest import Ingestor
 from bot.models import Account, Handoff, Member, Note, Organization, Signal
 from bot.orgs import ensure_org
+from bot.views import Digest
 from integrations.files import FileSource
 from tests.csvbook import write_book
 
@@ -62,7 +63,7 @@ def add_signal(db: Database, org_id: int, ext: str, kind: str, severity: int, **
         return signal.id
 
 
-def digest_for(db: Database, org_id: int, role: str, day: date = DAY, save: bool = False):  # type: ignore[no-untyped-def]
+def digest_for(db: Database, org_id: int, role: str, day: date = DAY, save: bool = False) -> Digest:
     with db.session() as session:
         org = session.get_one(Organization, org_id)
         member = session.scalars(select(Member).where(Member.role == role)).one()
@@ -97,7 +98,7 @@ def test_the_budget_holds_except_for_critical_items(db: Database, book: int) -> 
     add_signal(db, book, "A0", "stakeholder_left", 4, key="C1")
     add_signal(db, book, "A8", "stakeholder_left", 4, key="C2")
     with db.session() as session:
-        session.execute(Member.__table__.update().values(digest_budget=1))
+        session.execute(update(Member).values(digest_budget=1))
     digest = digest_for(db, book, "am")
     assert [i.severity for i in digest.items] == [4, 4]  # both critical, over a budget of one
     assert digest.more_count == 7

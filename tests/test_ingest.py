@@ -108,3 +108,37 @@ def test_problems_are_kept_on_the_sync_run(db: Database, tmp_path: Path) -> None
     with db.session() as session:
         run = session.scalars(select(SyncRun)).one()
         assert (run.status, run.problems) == ("partial", ["tickets.csv:2: unknown account_id 'ZZ'"])
+
+
+def test_records_of_an_unknown_account_are_reported_and_the_rest_is_stored(db: Database, tmp_path: Path) -> None:
+    from integrations.records import TicketRecord
+
+    batch = FileSource(write_book(tmp_path)).load()
+    batch.tickets = [
+        TicketRecord.model_validate({"ticket_id": "T1", "account_id": "A1", "opened_at": "2026-11-01T08:00:00Z"}),
+        TicketRecord.model_validate({"ticket_id": "T2", "account_id": "NOPE", "opened_at": "2026-11-01T08:00:00Z"}),
+    ]
+    with db.session() as session:
+        org = ensure_org(session, "acme")
+        report = Ingestor(session, org.id, "crm").ingest(batch)  # a connector called directly, no matching
+    assert report.problems == ["tickets: unknown account 'NOPE'"]
+    assert report.created["tickets"] == 1 and count(db, Ticket) == 1
+    with db.session() as session:
+        assert session.scalars(select(SyncRun)).one().status == "partial"
+
+
+def test_a_second_source_updates_only_the_account_fields_it_gives(db: Database, tmp_path: Path) -> None:
+    from integrations.base import SourceBatch
+    from integrations.records import AccountRecord
+
+    sync(db, write_book(tmp_path))
+    with db.session() as session:
+        before = session.scalars(select(Account).where(Account.external_id == "A1")).one()
+        am, csm, name = before.am_email, before.csm_email, before.name
+    assert am is not None and csm is not None
+    billing = SourceBatch(accounts=[AccountRecord(account_id="A1", name=name, seats_purchased=120)])
+    with db.session() as session:
+        Ingestor(session, ensure_org(session, "acme").id, "stripe").ingest(billing)
+    with db.session() as session:
+        after = session.scalars(select(Account).where(Account.external_id == "A1")).one()
+        assert (after.seats_purchased, after.am_email, after.csm_email) == (120, am, csm)

@@ -93,7 +93,7 @@ def test_a_failing_acute_component_drags_the_score() -> None:
 def test_weights_change_the_score() -> None:
     s = f.gone_quiet().build()
     only_engagement = {"usage": 0, "seats": 0, "support": 0, "billing": 0, "relationship": 0, "engagement": 1}
-    h = compute_health(s, ScoringConfig(health_weights=only_engagement))  # type: ignore[arg-type]
+    h = compute_health(s, ScoringConfig(health_weights=only_engagement))
     assert h.score == round(h.components["engagement"])
 
 

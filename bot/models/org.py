@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, OrgOwned, utcnow
@@ -42,5 +42,7 @@ class Member(OrgOwned, Base):
     digest_budget: Mapped[int] = mapped_column(default=5)
     # Where the digest goes when not a DM (a Slack channel id, for example).
     digest_channel: Mapped[str | None] = mapped_column(String(200))
+    # Signal kinds the member chose not to see in their digest (critical items still show).
+    muted_kinds: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

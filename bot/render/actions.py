@@ -28,7 +28,8 @@ CHOOSE = "choose_account"
 HANDOFF_ACK = "handoff_ack"
 HANDOFF_DONE = "handoff_done"
 MODEL_INPUT = "show_model_input"
-CHAT_ACTIONS = (SHARE, CHOOSE, HANDOFF_ACK, HANDOFF_DONE, MODEL_INPUT)
+EDIT_SETTINGS = "edit_settings"  # App Home
+CHAT_ACTIONS = (SHARE, CHOOSE, HANDOFF_ACK, HANDOFF_DONE, MODEL_INPUT, EDIT_SETTINGS)
 
 LABELS = {
     OPEN_ACCOUNT: "Open account",
@@ -42,6 +43,7 @@ LABELS = {
     HANDOFF_ACK: "Acknowledge",
     HANDOFF_DONE: "Mark done",
     MODEL_INPUT: "What did the model see?",
+    EDIT_SETTINGS: "Edit settings",
 }
 VALUE_LIMIT = 2000  # Slack's limit on a button value
 MAX_SIGNAL_IDS = 40  # an item merges a handful of signals; this keeps a value well under VALUE_LIMIT

@@ -11,6 +11,7 @@ from typing import Any
 from bot.render import actions as act
 from bot.render import format as fmt
 from bot.render.blocks import Block, _button, _context, _header, _section, _text, escape, md
+from bot.render.facts import account_facts
 from bot.views import AccountAnswer, AccountChooser, HandoffSummary
 
 HELP_TEXT = (
@@ -57,26 +58,7 @@ def chooser_blocks(chooser: AccountChooser) -> list[Block]:
 
 
 def _facts(a: AccountAnswer) -> Block:
-    currency = a.currency or "USD"
-    health = "unknown" if a.health is None else f"{a.health}/100"
-    if a.health_trend_30d:
-        health += f" ({a.health_trend_30d:+d} in 30 days)"
-    usage = "no data"
-    if a.active_users_now is not None:
-        usage = f"{a.active_users_now:.0f} active users"
-        if a.usage_change_30d is not None:
-            usage += f" ({a.usage_change_30d:+.0%} vs a month ago)"
-    if a.seat_utilisation is not None:
-        usage += f", seats {fmt.percent(a.seat_utilisation)} used"
-    fields = [
-        ("ARR", fmt.money(a.arr, currency) + (f" · {fmt.clean(a.plan, 60)}" if a.plan else "")),
-        ("Renewal", fmt.renewal(a.renewal_date, a.days_to_renewal)),
-        ("Health", health),
-        ("Usage", usage),
-        ("AM", fmt.clean(a.am, fmt.SHORT) or "unassigned"),
-        ("CSM", fmt.clean(a.csm, fmt.SHORT) or "unassigned"),
-    ]
-    return {"type": "section", "fields": [_text(f"*{title}*\n{escape(value)}") for title, value in fields]}
+    return {"type": "section", "fields": [_text(f"*{title}*\n{escape(value)}") for title, value in account_facts(a)]}
 
 
 def _signals(a: AccountAnswer) -> list[str]:
@@ -215,4 +197,5 @@ def home_view(name: str, rows: list[dict[str, Any]], settings: dict[str, str], t
     blocks.append({"type": "divider"})
     settings_lines = [f"*{escape(k)}:* {md(v, fmt.SHORT)}" for k, v in settings.items()]
     blocks.append(_section("*Your settings*\n" + "\n".join(settings_lines)))
+    blocks.append({"type": "actions", "elements": [_chat_button(act.EDIT_SETTINGS, "settings")]})
     return {"type": "home", "blocks": blocks}

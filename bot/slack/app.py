@@ -7,7 +7,9 @@ database layer is synchronous. Slack retries of an event reach idempotent flows 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +27,7 @@ from bot.membership import NotAMember
 from bot.render import actions as act
 from bot.render.blocks_chat import help_blocks
 from bot.settings import Settings
-from bot.slack import home, modal
+from bot.slack import home, modal, settings_modal
 from bot.slack.client import async_web_client
 from bot.slack.flows import Reply, SlackFlows, Who
 from bot.slack.installations import EncryptedInstallationStore, SignedStateStore
@@ -36,6 +38,7 @@ COMMANDS = ("/account", "/handoff")
 SHORTCUT = "handoff_shortcut"
 EVENTS = ("app_home_opened", "message")  # message: DMs only (message.im), for replies in handoff threads
 BOT_SCOPES = ("commands", "chat:write", "im:write", "im:history", "users:read", "users:read.email")
+FLOW_THREADS = 2
 NOT_A_MEMBER = "Tandem does not know you in this workspace: ask your Tandem admin to add you."
 
 
@@ -50,6 +53,9 @@ class TandemSlack:
         self.settings, self.db = settings, db
         self.single_workspace = settings.slack_client_id is None
         self.flows = SlackFlows(db, settings, self.single_workspace)
+        # Few threads for the flows: each holds the GIL for its Python work, and the more of them compete,
+        # the longer the event loop waits to send the next request's ack.
+        self.executor = ThreadPoolExecutor(max_workers=FLOW_THREADS, thread_name_prefix="slack-flow")
         self.app = self._build_app()
         self._register()
 
@@ -85,6 +91,8 @@ class TandemSlack:
         app.action(act.action_pattern(act.HANDOFF_ACK))(self.on_handoff_status)
         app.action(act.action_pattern(act.HANDOFF_DONE))(self.on_handoff_status)
         app.action(act.action_pattern(act.MODEL_INPUT))(self.on_model_input)
+        app.action(act.action_pattern(act.EDIT_SETTINGS))(self.on_edit_settings)
+        app.view(settings_modal.CALLBACK_ID)(self.on_settings_submit)
         app.shortcut(SHORTCUT)(self.on_shortcut)
         app.view(modal.CALLBACK_ID)(self.on_handoff_submit)
         for event, on_event in zip(EVENTS, (self.on_home, self.on_message), strict=True):
@@ -93,7 +101,7 @@ class TandemSlack:
     async def _run(self, respond: AsyncRespond | None, func: Any, *args: Any) -> Any:
         """Run a flow in a thread; a non-member or a bad payload gets a clear ephemeral message."""
         try:
-            return await asyncio.to_thread(func, *args)
+            return await asyncio.get_running_loop().run_in_executor(self.executor, functools.partial(func, *args))
         except NotAMember:
             if respond is not None:
                 await respond(response_type="ephemeral", text=NOT_A_MEMBER, replace_original=False)
@@ -112,6 +120,15 @@ class TandemSlack:
         reply: Reply | None = await self._run(respond, self.flows.lookup, _who(body), query)
         if reply is not None:
             await respond(response_type="ephemeral", **reply.payload())
+            await self._upgrade_brief(respond, body, reply)
+
+    async def _upgrade_brief(self, respond: AsyncRespond, body: dict[str, Any], reply: Reply) -> None:
+        """The facts answer at once; the model's brief (seconds) follows by replacing that answer."""
+        if reply.account_id is None:
+            return
+        better: Reply | None = await self._run(respond, self.flows.with_brief, _who(body), reply.account_id)
+        if better is not None:
+            await respond(response_type="ephemeral", replace_original=True, **better.payload())
 
     async def on_choose(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
@@ -121,13 +138,14 @@ class TandemSlack:
         reply = await self._run(respond, self.flows.show, _who(body), account_id)
         if reply is not None:
             await respond(replace_original=True, **reply.payload())
+            await self._upgrade_brief(respond, body, reply)
 
     async def on_share(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
         account_id, _ = act.parse_button_value(action.get("value", ""))
-        reply = await self._run(respond, self.flows.show, _who(body), account_id, True)
+        reply = await self._run(respond, self.flows.show, _who(body), account_id, True, True)
         if reply is not None:
             await respond(response_type="in_channel", replace_original=False, **reply.payload())
 
@@ -138,7 +156,8 @@ class TandemSlack:
         if action.get("url"):
             return  # Slack opened the CRM page; the click needs nothing more
         account_id, _ = act.parse_button_value(action.get("value", ""))
-        reply = await self._run(respond, self.flows.show, _who(body), account_id)
+        # A new message under the digest (the digest itself must stay): sent once, brief included.
+        reply = await self._run(respond, self.flows.show, _who(body), account_id, False, True)
         if reply is not None:
             await respond(response_type="ephemeral", replace_original=False, **reply.payload())
 
@@ -271,7 +290,30 @@ class TandemSlack:
         )
 
     async def on_home(self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
-        who = Who(team_id=body.get("team_id"), user_id=str(event.get("user") or ""))
+        await self._publish_home(Who(team_id=body.get("team_id"), user_id=str(event.get("user") or "")), client)
+
+    async def _publish_home(self, who: Who, client: AsyncWebClient) -> None:
         view = await self._run(None, home.home_for, self.flows, who)
         if view is not None:
             await client.views_publish(user_id=who.user_id, view=view)
+
+    # -- App Home settings --------------------------------------------------------------------------------
+    async def on_edit_settings(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        view = await self._run(None, home.settings_modal_for, self.flows, _who(body))
+        if view is not None:
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def on_settings_submit(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        try:
+            change = settings_modal.read_settings(view)
+        except ValueError as exc:
+            block, _, message = str(exc).partition(": ")
+            await ack(response_action="errors", errors={block: message})
+            return
+        await ack()
+        who = _who(body)
+        await self._run(None, home.save_settings, self.flows, who, change)
+        await self._publish_home(who, client)  # the Home tab shows the new settings

@@ -17,6 +17,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.settings import Settings
 
 RATE_LIMIT_RETRIES = 5
+# Proactive delivery runs in the background, where waiting is cheap and a dropped digest is not: Slack's
+# per-channel and per-method tiers can answer 429 many times in a row during a morning burst.
+DELIVERY_RATE_LIMIT_RETRIES = 20
 TIMEOUT_SECONDS = 10
 
 
@@ -33,7 +36,7 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
         token=token,
         base_url=api_url(settings),
         timeout=TIMEOUT_SECONDS,
-        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=DELIVERY_RATE_LIMIT_RETRIES)],
     )
 
 

@@ -10,16 +10,16 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot import audit, item_actions
 from bot.account_view import build_account_answer
+from bot.chat_requests import answer_with_brief, audited_lookup, chooser_of, today_for
 from bot.db import Database
 from bot.handoffs import HandoffDraft, HandoffError, acknowledge, add_reply, find_by_thread, mark_done, start_handoff
+from bot.llm import model_configured
 from bot.lookup import find_account
 from bot.membership import Actor, resolve_actor
 from bot.models import Account, Handoff
@@ -32,7 +32,7 @@ from bot.render.blocks_chat import (
     no_match_blocks,
 )
 from bot.settings import Settings
-from bot.views import AccountAnswer, AccountChoice, AccountChooser
+from bot.views import AccountAnswer
 
 log = logging.getLogger(__name__)
 
@@ -70,48 +70,39 @@ class SlackFlows:
         with self.db.session() as session:
             yield session, resolve_actor(session, "slack", who.team_id, who.user_id, self.default_org)
 
-    def today(self, actor: Actor) -> date:
-        tz = actor.member.timezone or actor.org.timezone or "UTC"
-        try:
-            return datetime.now(ZoneInfo(tz)).date()
-        except (KeyError, ValueError):
-            return datetime.now(UTC).date()
-
     # -- /account ---------------------------------------------------------------------------------------
     def lookup(self, who: Who, query: str) -> Reply:
         with self.acting(who) as (session, actor):
-            result = find_account(session, actor.org.id, query)
-            audit.record(
-                session,
-                actor.org.id,
-                actor.member.email,
-                "account.lookup",
-                result.status,
-                matches=len(result.choices) or int(result.match is not None),
-            )
+            result = audited_lookup(session, actor, query)
             if result.status == "empty":
                 return Reply("How to use Tandem", help_blocks())
             if result.status == "none":
                 return Reply("No account matches", no_match_blocks(query))
             if result.status == "ambiguous":
-                chooser = AccountChooser(
-                    query=result.query,
-                    choices=[
-                        AccountChoice(account_id=c.account_id, name=c.name, domain=c.domain) for c in result.choices
-                    ],
-                )
-                return Reply("Several accounts match", chooser_blocks(chooser))
+                return Reply("Several accounts match", chooser_blocks(chooser_of(result)))
             assert result.match is not None
             return self._answer(session, actor, result.match.account_id)
 
-    def show(self, who: Who, account_id: int, shared: bool = False) -> Reply:
-        """One account by id (from the chooser or a button); ids of another organization find nothing."""
+    def show(self, who: Who, account_id: int, shared: bool = False, brief: bool = False) -> Reply:
+        """One account by id (from the chooser or a button); ids of another organization find nothing.
+        `brief`: with the model's brief, for answers sent once (not updated after the ack)."""
         with self.acting(who) as (session, actor):
-            return self._answer(session, actor, account_id, shared)
+            reply = self._answer(session, actor, account_id, shared)
+        if brief and reply.account_id is not None:
+            return self.with_brief(who, account_id, shared) or reply
+        return reply
+
+    def with_brief(self, who: Who, account_id: int, shared: bool = False) -> Reply | None:
+        """The answer again, with the model's brief: sent after the ack to update the first answer.
+        None without a model (the first answer is final)."""
+        if not model_configured(self.settings):
+            return None
+        found = answer_with_brief(self.db, self.settings, lambda: self.acting(who), account_id, shared)
+        return self.render(*found) if found is not None else None
 
     def _answer(self, session: Session, actor: Actor, account_id: int, shared: bool = False) -> Reply:
         try:
-            answer = build_account_answer(session, actor.org.id, account_id, self.today(actor))
+            answer = build_account_answer(session, actor.org.id, account_id, today_for(actor))
         except LookupError:
             return Reply("That account is not in your organization.")
         audit.record(session, actor.org.id, actor.member.email, "account.view", f"account:{answer.external_id}")
@@ -123,7 +114,7 @@ class SlackFlows:
 
     def answer_view(self, who: Who, account_id: int) -> AccountAnswer:
         with self.acting(who) as (session, actor):
-            return build_account_answer(session, actor.org.id, account_id, self.today(actor))
+            return build_account_answer(session, actor.org.id, account_id, today_for(actor))
 
     # -- digest buttons -----------------------------------------------------------------------------------
     def item_action(self, who: Who, action: str, value: str) -> str:

@@ -6,14 +6,16 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot import audit
 from bot.account_view import build_account_answer
+from bot.chat_requests import today_for
 from bot.digest import member_accounts
 from bot.handoffs import HandoffDraft
 from bot.models import ModelText
 from bot.render import actions as act
 from bot.render.blocks_chat import home_view
 from bot.reports import account_rows
-from bot.slack import modal
+from bot.slack import modal, settings_modal
 from bot.slack.flows import SlackFlows, Who
 
 MODEL_INPUT_LIMIT = 3500  # an ephemeral message's text; the stored input is never cut in storage
@@ -26,12 +28,14 @@ def home_for(flows: SlackFlows, who: Who) -> dict[str, Any]:
         own = {a.external_id for a in member_accounts(session, actor.org.id, member)}
         rows = [r for r in account_rows(session, actor.org.id) if r["id"] in own]
         rows.sort(key=lambda r: (-len(r["signals"]), r["health"] if r["health"] is not None else 101))
+        muted = ", ".join(k.replace("_", " ") for k in member.muted_kinds or []) or "none"
         settings = {
             "Digest time": f"{member.digest_time} ({member.timezone or actor.org.timezone})",
-            "Digest goes to": member.digest_channel or "this DM",
+            "Digest goes to": f"channel {member.digest_channel}" if member.digest_channel else "a DM from Tandem",
             "Items per digest": str(member.digest_budget),
+            "Signals left out (critical ones always show)": muted,
         }
-        return home_view(member.name or member.email, rows, settings, flows.today(actor))
+        return home_view(member.name or member.email, rows, settings, today_for(actor))
 
 
 def handoff_modal_for(flows: SlackFlows, who: Who, account_id: int | None, note: str) -> dict[str, Any]:
@@ -40,7 +44,7 @@ def handoff_modal_for(flows: SlackFlows, who: Who, account_id: int | None, note:
         accounts = [(a.id, a.name) for a in member_accounts(session, actor.org.id, actor.member)]
         draft = HandoffDraft(note=note)
         if account_id is not None:
-            answer = build_account_answer(session, actor.org.id, account_id, flows.today(actor))
+            answer = build_account_answer(session, actor.org.id, account_id, today_for(actor))
             accounts.append((answer.account_id, answer.name))
             draft = modal.prefill(answer)
         return modal.handoff_view(accounts, account_id, draft)
@@ -63,3 +67,14 @@ def model_input_text(flows: SlackFlows, who: Who, value: str) -> str:
             else (row.masked_input[:MODEL_INPUT_LIMIT] + "…")
         )
         return f"What the model saw (emails and phone numbers masked), prompt {row.prompt_version}:\n```{shown}```"
+
+
+def settings_modal_for(flows: SlackFlows, who: Who) -> dict[str, Any]:
+    with flows.acting(who) as (_, actor):
+        return settings_modal.settings_view(actor.member)
+
+
+def save_settings(flows: SlackFlows, who: Who, change: settings_modal.SettingsChange) -> None:
+    with flows.acting(who) as (session, actor):
+        settings_modal.apply(actor.member, change)
+        audit.record(session, actor.org.id, actor.member.email, "settings.update", f"member:{actor.member.id}")

@@ -23,11 +23,11 @@ RISK_KINDS = {
 }
 
 
-def _option(value: str, label: str) -> dict[str, Any]:
+def option(value: str, label: str) -> dict[str, Any]:
     return {"text": {"type": "plain_text", "text": fmt.clip(label, 75)}, "value": value}
 
 
-def _input(block_id: str, label: str, element: dict[str, Any], optional: bool = False) -> dict[str, Any]:
+def input_block(block_id: str, label: str, element: dict[str, Any], optional: bool = False) -> dict[str, Any]:
     return {
         "type": "input",
         "block_id": block_id,
@@ -66,32 +66,35 @@ def handoff_view(
     """A modal; when account_id is known the account is fixed, else the person picks one of their book."""
     blocks: list[dict[str, Any]] = []
     if account_id is None:
-        options = [_option(str(i), name) for i, name in accounts[:100]]
+        options = [option(str(i), name) for i, name in accounts[:100]]
         if not options:
-            options = [_option("0", "(no account in your book)")]
-        blocks.append(_input("account", "Account", {"type": "static_select", "action_id": "value", "options": options}))
+            options = [option("0", "(no account in your book)")]
+        picker = {"type": "static_select", "action_id": "value", "options": options}
+        blocks.append(input_block("account", "Account", picker))
     else:
         name = next((n for i, n in accounts if i == account_id), "this account")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"Hand off *{fmt.clip(name, 150)}*"}})
-    topics = [_option(t, t.capitalize()) for t in TOPICS]
+    topics = [option(t, t.capitalize()) for t in TOPICS]
     initial = next(o for o in topics if o["value"] == draft.topic)
     blocks += [
-        _input(
+        input_block(
             "topic",
             "About",
             {"type": "static_select", "action_id": "value", "options": topics, "initial_option": initial},
         ),
-        _input("note", "Note for your pair", _text_input("value", draft.note, True, "What should they know or do?")),
-        _input(
+        input_block(
+            "note", "Note for your pair", _text_input("value", draft.note, True, "What should they know or do?")
+        ),
+        input_block(
             "promises",
             "Promises made to the customer",
             _text_input("value", draft.promises or "", True, "Anything you committed to"),
             optional=True,
         ),
-        _input(
+        input_block(
             "next_step", "Next step", _text_input("value", draft.next_step or "", False, "The next step"), optional=True
         ),
-        _input("due", "Due", {"type": "datepicker", "action_id": "value"}, optional=True),
+        input_block("due", "Due", {"type": "datepicker", "action_id": "value"}, optional=True),
     ]
     return {
         "type": "modal",

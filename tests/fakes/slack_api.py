@@ -1,20 +1,25 @@
 """A local fake of Slack's Web API speaking its wire format, for tests and benchmarks.
 
 It answers the methods Tandem uses, records every call, holds a tiny workspace (users, DMs, messages
-with metadata), serves `response_url`s, and can inject faults: 429 with Retry-After, 500s, a rate limit.
+with metadata), serves `response_url`s, and can inject faults: 429 with Retry-After, 500s, a rate limit
+(global, or per method with a burst), and seeded random 429s and 500s (some of which still post).
 Nothing here reaches the internet: point `SLACK_API_URL` at `fake.api_url`.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import random
 import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
+
+from tests.fakes.loopback import LoopbackServer
 
 
 @dataclass
@@ -30,6 +35,39 @@ class Call:
     body: dict[str, Any]
     token: str | None
     status: int = 200
+    cause: str = ""  # why a fault was served: fail_next | rate_limit | random
+    landed: bool = False  # a 500 whose message was posted all the same
+
+
+@dataclass
+class Bucket:
+    """A token bucket: `burst` calls at once, refilled at `per_second` (how Slack's tiers behave)."""
+
+    burst: float
+    per_second: float
+    tokens: float = -1.0
+    updated: float = 0.0
+
+    def wait(self, now: float) -> float:
+        """0 if a call may go now (and takes its token), else the seconds until one may."""
+        if self.tokens < 0:
+            self.tokens, self.updated = self.burst, now
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.per_second)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.per_second
+
+
+@dataclass
+class RandomFaults:
+    rng: random.Random
+    rate_429: float
+    rate_500: float
+    lands_ratio: float
+    methods: frozenset[str]
+    retry_after: int
 
 
 @dataclass
@@ -45,29 +83,33 @@ class SlackState:
 
 
 class FakeSlack:
-    def __init__(self, tokens: tuple[str, ...] = ("xoxb-test",), rate_limit_per_second: float | None = None) -> None:
+    def __init__(
+        self,
+        tokens: tuple[str, ...] = ("xoxb-test",),
+        rate_limit_per_second: float | None = None,
+        method_limits: dict[str, tuple[float, float]] | None = None,
+    ) -> None:
+        """`method_limits`: method -> (burst, calls per second), answered past it with 429 + Retry-After."""
         self.tokens = set(tokens)
         self.state = SlackState()
         self.lock = threading.Lock()
         self.rate_limit = rate_limit_per_second
         self._window: deque[float] = deque()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.buckets = {m: Bucket(burst, rate) for m, (burst, rate) in (method_limits or {}).items()}
+        self.random: RandomFaults | None = None
+        self.loopback = LoopbackServer(self._handler())
 
     # -- life cycle ---------------------------------------------------------------------------------------
     def __enter__(self) -> FakeSlack:
-        self.thread.start()
+        self.loopback.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.loopback.stop()
 
     @property
     def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.loopback.url
 
     @property
     def api_url(self) -> str:
@@ -90,6 +132,37 @@ class FakeSlack:
     ) -> None:
         for _ in range(times):
             self.state.faults[method].append(Fault(status, retry_after, lands))
+
+    def random_failures(
+        self,
+        rate_429: float = 0.0,
+        rate_500: float = 0.0,
+        lands_ratio: float = 0.5,
+        seed: int = 0,
+        methods: tuple[str, ...] = ("chat.postMessage",),
+        retry_after: int = 1,
+    ) -> None:
+        """Answer a seeded random share of `methods` calls with 429 or 500; `lands_ratio` of those 500s
+        still post the message (the ambiguous case a client must check before re-posting)."""
+        self.random = RandomFaults(
+            random.Random(seed), rate_429, rate_500, lands_ratio, frozenset(methods), retry_after
+        )
+
+    def _random_fault(self, method: str) -> Fault | None:
+        r = self.random
+        if r is None or method not in r.methods:
+            return None
+        draw = r.rng.random()
+        if draw < r.rate_429:
+            return Fault(429, r.retry_after)
+        if draw < r.rate_429 + r.rate_500:
+            return Fault(500, lands=r.rng.random() < r.lands_ratio)
+        return None
+
+    def _method_limited(self, method: str) -> Fault | None:
+        bucket = self.buckets.get(method)
+        wait = bucket.wait(time.monotonic()) if bucket is not None else 0.0
+        return Fault(429, max(1, math.ceil(wait))) if wait > 0 else None
 
     def calls(self, method: str) -> list[Call]:
         return [c for c in self.state.calls if c.method == method and c.status == 200]
@@ -131,10 +204,10 @@ class FakeSlack:
         if method == "chat.update":
             return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
         if method == "conversations.open":
-            user = str(body.get("users", ""))
-            if user not in s.users:
+            user_id = str(body.get("users", ""))
+            if user_id not in s.users:
                 return {"ok": False, "error": "user_not_found"}
-            return {"ok": True, "channel": {"id": "D" + user}}
+            return {"ok": True, "channel": {"id": "D" + user_id}}
         if method in ("conversations.history", "conversations.replies"):
             messages = s.messages.get(str(body.get("channel")), [])
             if method == "conversations.replies":
@@ -150,8 +223,8 @@ class FakeSlack:
                     return {"ok": True, "user": user}
             return {"ok": False, "error": "users_not_found"}
         if method == "users.info":
-            user = s.users.get(str(body.get("user")))
-            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+            found = s.users.get(str(body.get("user")))
+            return {"ok": True, "user": found} if found else {"ok": False, "error": "user_not_found"}
         if method in ("views.open", "views.publish", "views.update", "views.push"):
             view = _json_field(body.get("view")) or {}
             s.views.append({"method": method, **body, "view": view})
@@ -218,12 +291,17 @@ class FakeSlack:
                     call = Call(method, body, token)
                     fake.state.calls.append(call)
                     fault = fake.state.faults[method].popleft() if fake.state.faults[method] else None
+                    call.cause = "fail_next" if fault is not None else ""
                     if fault is None and fake._rate_limited():
-                        fault = Fault(429, 1)
+                        fault, call.cause = Fault(429, 1), "rate_limit"
+                    if fault is None and (fault := fake._method_limited(method)) is not None:
+                        call.cause = "rate_limit"
+                    if fault is None and (fault := fake._random_fault(method)) is not None:
+                        call.cause = "random"
                     if fault is not None:
                         call.status = fault.status
                         if fault.lands and method == "chat.postMessage":
-                            fake._post(body)
+                            call.landed = fake._post(body).get("ok") is True
                         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
                         error = "ratelimited" if fault.status == 429 else "internal_error"
                         self._send(fault.status, {"ok": False, "error": error}, headers)

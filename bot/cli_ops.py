@@ -1,0 +1,69 @@
+"""Operations commands: `tandem worker` (the scheduler alone) and `tandem status`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from bot.cli_common import open_db, out
+from bot.settings import get_settings
+from bot.status import all_status
+
+
+def worker(
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between attempts to lead the scheduler.")] = 15.0,
+) -> None:
+    """Run the scheduler without the web application: nightly sync and score, digests at local times."""
+    from bot.scheduler.worker import Worker
+
+    db = open_db()
+    runner = Worker(get_settings(), db, poll_seconds=poll)
+    signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+    out.print("Tandem worker started: it schedules while it holds the leader lock (Ctrl-C to stop).")
+    try:
+        runner.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.stop()
+
+
+def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+    """Last and next runs per organization, each source's health, delivery failures, unreachable people."""
+    from bot.scheduler.worker import Worker
+
+    db = open_db()
+    next_runs = Worker.stored_next_runs(db)
+    with db.session() as session:
+        reports = [r.as_dict() for r in all_status(session, next_runs)]
+    if as_json:
+        sys.stdout.write(json.dumps(reports, indent=2) + "\n")
+        return
+    if not reports:
+        out.print("No organization yet: `tandem demo` loads one, `tandem sync` imports yours.")
+    for r in reports:
+        _print_org(r)
+
+
+def _print_org(r: dict[str, Any]) -> None:
+    out.print(f"[bold]{r['slug']}[/]")
+    for run in r["last_runs"] or [{"source": "-", "status": "never run", "started_at": ""}]:
+        out.print(f"  last sync   {run['source']}: {run['status']} {run['started_at'] or ''}")
+    for job, when in sorted(r["next_runs"].items()):
+        out.print(f"  next run    {job}: {when}")
+    if not r["next_runs"]:
+        out.print("  next run    none scheduled (is a worker or `tandem serve` running?)")
+    for s in r["sources"]:
+        health = "failing" if s["last_error"] else "ok"
+        out.print(f"  source      {s['source']}: {health}, last success {s['last_success_at'] or 'never'}")
+        if s["last_error"]:
+            out.print(f"              error: {s['last_error']}")
+    out.print(f"  deliveries  {len(r['failed_deliveries'])} failed or waiting for a retry")
+    for d in r["failed_deliveries"][:10]:
+        out.print(f"              {d['key']} ({d['status']}, {d['attempts']} attempts): {d['error']}")
+    if r["unreachable"]:
+        out.print(f"  unreachable {', '.join(r['unreachable'])} (removed the bot; digests kept for their return)")

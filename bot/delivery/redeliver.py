@@ -1,0 +1,42 @@
+"""Digests whose delivery failed with a transient error (a rate limit that outlasted the client's retries,
+an outage) are sent again later the same day, from the ledger.
+
+A failed attempt leaves its ledger row `pending` with the error. Rows older than a few minutes are no
+longer in flight, so re-running that member's digest for that day is safe: the ledger checks the platform
+before re-sending, and a row that was sent meanwhile is skipped.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.models import Delivery
+
+RETRY_AFTER = timedelta(minutes=10)  # a send in flight takes seconds; ten minutes on, it is over
+GIVE_UP_AFTER = timedelta(hours=20)
+MAX_ATTEMPTS = 6
+
+
+def day_of(idempotency_key: str) -> date:
+    """The day in a key "member:kind:subject:day:platform" (the subject may hold colons)."""
+    return date.fromisoformat(idempotency_key.rsplit(":", 2)[-2])
+
+
+def digests_to_retry(session: Session, org_id: int, now: datetime) -> list[tuple[int, date]]:
+    """(member id, day) of each digest worth another attempt."""
+    rows = session.execute(
+        select(Delivery.member_id, Delivery.idempotency_key).where(
+            Delivery.org_id == org_id,
+            Delivery.kind == "digest",
+            Delivery.status == "pending",
+            Delivery.error.is_not(None),
+            Delivery.attempts < MAX_ATTEMPTS,
+            Delivery.created_at < now - RETRY_AFTER,
+            Delivery.created_at > now - GIVE_UP_AFTER,
+            Delivery.member_id.is_not(None),
+        )
+    )
+    return sorted({(member_id, day_of(key)) for member_id, key in rows if member_id is not None})

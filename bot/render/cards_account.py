@@ -1,0 +1,199 @@
+"""Teams Adaptive Cards 1.5 for conversations: the `account` answer, the chooser, help, no match, handoff form.
+
+The same facts and actions as the Slack blocks in `blocks_chat.py`. Every piece of data goes through
+`plain()`. Buttons are `Action.Submit`; their `data` is one of the shapes below, read back by
+`parse_chat_submit` (chat actions) or `actions.parse_submit_data` (digest item actions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.render import actions as act
+from bot.render import format as fmt
+from bot.render.cards import Element, card, fact_set, open_action, plain, submit, text_block
+from bot.render.facts import account_facts
+from bot.views import AccountAnswer, AccountChooser, HandoffSummary
+
+# Teams has no modal like Slack's: "Hand off" answers with a small form card, submitted with this action.
+HANDOFF_SUBMIT = "handoff_submit"
+NOTE_INPUT = "note"
+TOPIC_INPUT = "topic"
+MAX_CHOICES = 5
+MAX_STAKEHOLDERS = 6
+MAX_SIGNALS = 5
+CHAT_SUBMIT_ACTIONS = (act.CHOOSE, act.HANDOFF_ACK, act.HANDOFF_DONE, HANDOFF_SUBMIT)
+
+HELP_LINES = (
+    "**Tandem**: the shared read of every account.",
+    "- `account <name or domain>` shows an account: health, signals, stakeholders, usage, tickets, handoffs.",
+    "- `handoff <account>: <note>` hands an account over to your pair (the AM's CSM, the CSM's AM).",
+    "- Reply in a handoff conversation: your pair sees it, in Teams or in Slack.",
+    "In a team channel, mention me first: `@Tandem account acme`.",
+)
+
+
+def chat_submit(action: str, **ids: int) -> Element:
+    """An Action.Submit about one stored object: {"action": "choose_account", "account_id": 12}."""
+    return {
+        "type": "Action.Submit",
+        "title": act.LABELS.get(action, "Send"),
+        "data": {"action": action, **{k: int(v) for k, v in ids.items()}},
+    }
+
+
+def parse_chat_submit(data: Any) -> tuple[str, int, dict[str, str]]:
+    """(action, id, text inputs) of a chat action's submitted data; ValueError when it is none of ours.
+
+    The id is the account for `choose_account` and `handoff_submit`, the handoff for acknowledge / done.
+    Inputs of a form card (the handoff note) come back beside the data, as strings.
+    """
+    if not isinstance(data, dict) or data.get("action") not in CHAT_SUBMIT_ACTIONS:
+        raise ValueError("malformed action payload")
+    action = str(data["action"])
+    key = "handoff_id" if action in (act.HANDOFF_ACK, act.HANDOFF_DONE) else "account_id"
+    ident = data.get(key)
+    if not isinstance(ident, int) or isinstance(ident, bool):
+        raise ValueError("malformed action payload")
+    inputs = {k: v for k, v in data.items() if k in (NOTE_INPUT, TOPIC_INPUT) and isinstance(v, str)}
+    return action, ident, inputs
+
+
+def help_card() -> Element:
+    return card([text_block(line, spacing="Small") for line in HELP_LINES], [], "How to use Tandem")
+
+
+def message_card(text: str) -> Element:
+    """A short notice (not a member, no such account, done): one text block."""
+    return card([text_block(plain(text, 1000, multiline=True))], [], text)
+
+
+def no_match_card(query: str) -> Element:
+    return card(
+        [
+            text_block(
+                f"No account matches **{plain(query, fmt.NAME)}** in your organization. "
+                "Try part of the name or the domain (`account acme` or `account acme.com`)."
+            )
+        ],
+        [],
+        "No account matches",
+    )
+
+
+def chooser_card(chooser: AccountChooser) -> Element:
+    choices = chooser.choices[:MAX_CHOICES]
+    lines = [
+        f"- **{plain(c.name, fmt.NAME)}**" + (f" ({plain(c.domain, fmt.SHORT)})" if c.domain else "") for c in choices
+    ]
+    body = [
+        text_block(f"Several accounts match **{plain(chooser.query, fmt.NAME)}**. Which one?\n\n" + "\n".join(lines))
+    ]
+    actions = []
+    for c in choices:
+        action = chat_submit(act.CHOOSE, account_id=c.account_id)
+        action["title"] = plain(c.name, 70)
+        actions.append(action)
+    return card(body, actions, "Several accounts match")
+
+
+def _facts(a: AccountAnswer) -> list[tuple[str, str]]:
+    return [(title, value.replace("](", "] (")) for title, value in account_facts(a)]  # as cards.plain does
+
+
+def _section(title: str, lines: list[str]) -> Element:
+    return text_block(f"**{title}**\n\n" + "\n".join(lines), separator=True, spacing="Medium")
+
+
+def _signals(a: AccountAnswer) -> Element:
+    if not a.signals:
+        return text_block("**Signals:** none active.", separator=True, spacing="Medium")
+    lines = []
+    for s in a.signals[:MAX_SIGNALS]:
+        lines.append(f"- {fmt.severity(s.severity)} {plain(s.title, fmt.HEADLINE)}")
+        lines += [f"    - {plain(r, fmt.REASON)}" for r in s.reasons[:2]]
+    return _section("Signals", lines)
+
+
+def _people(a: AccountAnswer) -> Element:
+    if not a.stakeholders:
+        return text_block("**Stakeholders:** none on file.", separator=True, spacing="Medium")
+    lines = []
+    for c in a.stakeholders[:MAX_STAKEHOLDERS]:
+        mark = "🔑 " if c.is_key else ""
+        status = "" if c.status == "active" else " — **left**"
+        lines.append(f"- {mark}{plain(fmt.person(c.name, c.title, c.role), 3 * fmt.SHORT)}{status}")
+    return _section("Stakeholders", lines)
+
+
+def _tickets(a: AccountAnswer) -> list[Element]:
+    if not a.recent_tickets:
+        return []
+    lines = []
+    for t in a.recent_tickets:
+        details = " · ".join(plain(x, fmt.SHORT) for x in (t.priority, t.status) if x)
+        opened = f" · {fmt.day_label(t.opened_on)}" if t.opened_on else ""
+        lines.append(f"- {plain(t.external_id, 40)} {plain(t.subject, fmt.HEADLINE)} ({details}{opened})")
+    return [_section("Recent tickets", lines)]
+
+
+def _handoffs(a: AccountAnswer) -> list[Element]:
+    if not a.handoffs:
+        return []
+    return [_section("Open handoffs", [handoff_line(h) for h in a.handoffs[:5]])]
+
+
+def handoff_line(h: HandoffSummary) -> str:
+    due = f" · due {fmt.day_label(h.due_date)}" if h.due_date else ""
+    return (
+        f"- {plain(h.topic, fmt.SHORT)} from {plain(h.from_name, fmt.SHORT)} · {plain(h.status, fmt.SHORT)}{due}: "
+        f"{plain(h.note, fmt.NOTE)}"
+    )
+
+
+def account_fallback(a: AccountAnswer) -> str:
+    return fmt.clip(f"{plain(a.name, fmt.NAME)}: health {a.health if a.health is not None else 'unknown'}", 300)
+
+
+def account_card(a: AccountAnswer, shared_by: str | None = None) -> Element:
+    """The answer to `account`: facts, the brief, signals, people, tickets, handoffs and actions."""
+    title = plain(a.name, fmt.NAME) + (f" · {plain(a.domain, fmt.SHORT)}" if a.domain else "")
+    body: list[Element] = [text_block(title, size="Large", weight="Bolder"), fact_set(_facts(a))]
+    if brief := plain(a.brief, fmt.OPENING, multiline=True):
+        body.append(text_block(brief))
+        if a.brief_by_model:
+            body.append(text_block("(written by the model from masked data)", size="Small", isSubtle=True))
+    body += [_signals(a), _people(a), *_tickets(a), *_handoffs(a)]
+    if shared_by is not None:
+        body.append(text_block(f"Shared by {plain(shared_by, fmt.SHORT)}", isSubtle=True, size="Small"))
+    actions = [submit(act.HANDOFF, a.account_id, [])]
+    if fmt.safe_url(a.crm_url):
+        actions.insert(0, open_action(a.account_id, [], a.crm_url))
+    return card(body, actions, account_fallback(a))
+
+
+def handoff_form_card(account_id: int, account_name: str, pair_name: str | None) -> Element:
+    """Teams' stand-in for Slack's handoff modal: topic, note, send."""
+    to = f" to {plain(pair_name, fmt.SHORT)}" if pair_name else ""
+    body: list[Element] = [
+        text_block(f"Hand off **{plain(account_name, fmt.NAME)}**{to}", weight="Bolder"),
+        {
+            "type": "Input.ChoiceSet",
+            "id": TOPIC_INPUT,
+            "label": "Topic",
+            "value": "request",
+            "choices": [{"title": t.capitalize(), "value": t} for t in ("risk", "opportunity", "request")],
+        },
+        {
+            "type": "Input.Text",
+            "id": NOTE_INPUT,
+            "label": "What should your pair know or do?",
+            "isMultiline": True,
+            "isRequired": True,
+            "errorMessage": "Say what your pair should know or do.",
+            "maxLength": 3000,
+        },
+    ]
+    send = chat_submit(HANDOFF_SUBMIT, account_id=account_id)
+    send["title"] = "Send handoff"
+    return card(body, [send], f"Hand off {plain(account_name, fmt.NAME)}")

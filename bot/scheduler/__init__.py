@@ -1,0 +1,1 @@
+"""The scheduler: nightly sync and score per organization, each member's digest at their local time."""
