@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.handoffs import open_handoff_summaries
@@ -85,8 +86,11 @@ def build_digest(
         for h in session.scalars(select(HealthScore).where(HealthScore.org_id == org.id, HealthScore.day == day))
     }
     grouped: dict[int, list[Signal]] = defaultdict(list)
-    for s in session.scalars(select(Signal).where(Signal.org_id == org.id, Signal.status == "active")):
-        if s.account_id in by_id and not _is_quiet(s, now):
+    muted = set(member.muted_kinds or [])  # the member's choice; critical items show whatever it says
+    # Only the member's accounts' signals: a morning of a thousand digests must not load the whole book each time.
+    mine = select(Signal).where(Signal.org_id == org.id, Signal.status == "active", Signal.account_id.in_(list(by_id)))
+    for s in session.scalars(mine):
+        if s.account_id in by_id and not _is_quiet(s, now) and (s.kind not in muted or s.severity >= CRITICAL):
             grouped[s.account_id].append(s)
     previous = _previous_severities(session, member, day)
     role = "am" if member.role == "manager" else member.role
@@ -183,12 +187,16 @@ def save_digest(
 ) -> Digest:
     """Store the day's digest (replacing a same-day rebuild) and mark its situations as announced."""
     payload = {"digest": digest.model_dump(mode="json"), "seen": seen}
-    row = session.scalar(select(Digest).where(Digest.member_id == member.id, Digest.day == digest.day))
+    same_day = select(Digest).where(Digest.member_id == member.id, Digest.day == digest.day)
+    row = session.scalar(same_day)
     if row is None:
-        row = Digest(org_id=org.id, member_id=member.id, day=digest.day, payload=payload)
-        session.add(row)
-    else:
-        row.payload = payload
+        try:
+            with session.begin_nested():
+                row = Digest(org_id=org.id, member_id=member.id, day=digest.day, payload=payload)
+                session.add(row)
+        except IntegrityError:  # a concurrent run stored the same day first: ours replaces it
+            row = session.scalars(same_day).one()
+    row.payload = payload
     shown = {sid for item in digest.items for sid in item.signal_ids}
     for signal in session.scalars(select(Signal).where(Signal.id.in_(shown))):
         if (signal.announced_severity or 0) < signal.severity:

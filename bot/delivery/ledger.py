@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.db import Database
 from bot.delivery.channel import Channel, PermanentDeliveryError
+from bot.delivery.claims import sending_claim
 from bot.delivery.message import OutgoingMessage
 from bot.models import Delivery, utcnow
 
@@ -24,6 +25,26 @@ class Outcome:
 
 
 def deliver(db: Database, org_id: int, channel: Channel, message: OutgoingMessage) -> Outcome:
+    recorded = _record_intent(db, org_id, channel, message)
+    if isinstance(recorded, Outcome):
+        return recorded
+    with sending_claim(db, recorded) as mine:
+        if not mine:
+            return Outcome("skipped")  # another worker is sending it right now
+        with db.session() as session:
+            row = session.get_one(Delivery, recorded)  # read again under the claim: it may be sent by now
+            if row.status == "sent" and (not channel.local or channel.already_sent(message) is not None):
+                return Outcome("skipped", row.external_ref)
+            if row.status == "pending" and (ref := channel.already_sent(message)) is not None:
+                # A crash happened between the send and its record: the platform has it, so do not resend.
+                row.status, row.external_ref, row.sent_at = "sent", ref, utcnow()
+                return Outcome("skipped", ref)
+            row.attempts += 1
+        return _send(db, recorded, channel, message)
+
+
+def _record_intent(db: Database, org_id: int, channel: Channel, message: OutgoingMessage) -> int | Outcome:
+    """The ledger row's id, written before any send; or the outcome when there is nothing to do."""
     key = message.idempotency_key
     with db.session() as session:
         row = session.scalar(select(Delivery).where(Delivery.idempotency_key == key))
@@ -35,26 +56,25 @@ def deliver(db: Database, org_id: int, channel: Channel, message: OutgoingMessag
             and (not channel.local or channel.already_sent(message) is not None)
         ):
             return Outcome("skipped", row.external_ref)
-        if row is None:
-            try:
-                with session.begin_nested():
-                    row = Delivery(
-                        org_id=org_id,
-                        idempotency_key=key,
-                        member_id=message.recipient.member_id,
-                        platform=channel.platform,
-                        kind=message.kind,
-                        status="pending",
-                    )
-                    session.add(row)
-            except IntegrityError:
-                return Outcome("skipped")  # another worker holds this message
-        elif row.status == "pending" and (ref := channel.already_sent(message)) is not None:
-            # A crash happened between the send and its record: the platform has it, so do not resend.
-            row.status, row.external_ref, row.sent_at = "sent", ref, utcnow()
-            return Outcome("skipped", ref)
-        row.attempts += 1
-        delivery_id = row.id
+        if row is not None:
+            return row.id
+        try:
+            with session.begin_nested():
+                row = Delivery(
+                    org_id=org_id,
+                    idempotency_key=key,
+                    member_id=message.recipient.member_id,
+                    platform=channel.platform,
+                    kind=message.kind,
+                    status="pending",
+                )
+                session.add(row)
+        except IntegrityError:
+            return Outcome("skipped")  # another worker recorded it first and sends it
+        return row.id
+
+
+def _send(db: Database, delivery_id: int, channel: Channel, message: OutgoingMessage) -> Outcome:
     try:
         ref = channel.send(message)
     except PermanentDeliveryError as exc:
