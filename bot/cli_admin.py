@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from bot import audit
 from bot.cli_common import fail, open_db, out
 from bot.crypto import SecretBox, SecretsUnavailable
-from bot.gdpr import delete_org, erase_person, export_org
+from bot.erasure import erase_person
+from bot.gdpr import delete_org, export_org
 from bot.models import ChatInstallation, SourceState
 from bot.orgs import get_org
 from bot.settings import get_settings
@@ -60,7 +61,7 @@ def person_erase(
     email: Annotated[str, typer.Option("--email", help="The person's email address.")],
     org: Annotated[str | None, typer.Option("--org", help="Organization slug.")] = None,
 ) -> None:
-    """Erase a person (contact or member) everywhere: their record, and their details in notes and tickets."""
+    """Erase a person (contact or member) everywhere: their record, and every text or message naming them."""
     with open_db().session() as session:
         try:
             organization = get_org(session, org or get_settings().org)

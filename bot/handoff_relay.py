@@ -125,19 +125,25 @@ def deliver_handoff(
     for message in root_messages(db, org_id, handoff_id, day, set(channels)):
         outcome = deliver(db, org_id, channels[message.platform], message)
         outcomes.append(outcome)
-        if outcome.ref:
-            conversation, thread = split_ref(outcome.ref)
-            with db.session() as session:
-                scope_session(session, org_id)
-                record_thread(
-                    session,
-                    session.get_one(Handoff, handoff_id),
-                    session.get_one(Member, message.recipient.member_id),
-                    message.platform,
-                    conversation,
-                    thread,
-                )
+        remember_root(db, org_id, message, outcome)
     return outcomes
+
+
+def remember_root(db: Database, org_id: int, message: OutgoingMessage, outcome: Outcome) -> None:
+    """A handoff's root, once posted (now or by a later retry), is the thread where that side's replies go."""
+    if message.kind != "handoff" or not outcome.ref:
+        return
+    conversation, thread = split_ref(outcome.ref)
+    with db.session() as session:
+        scope_session(session, org_id)
+        record_thread(
+            session,
+            session.get_one(Handoff, int(message.subject.removeprefix("handoff:"))),
+            session.get_one(Member, message.recipient.member_id),
+            message.platform,
+            conversation,
+            thread,
+        )
 
 
 def mirror_reply(

@@ -82,7 +82,7 @@ def run_alerts(db: Database, org_slug: str, today: date, channels: dict[str, Cha
             members = alert_recipients(session, org, alert.account_id)
             report.alerts.append(([m.email for m in members], view))
             pending.extend(msg for m in members for msg in alert_messages(m, view, alert.subject_key, today))
-    _send_all(db, org_id, channels, pending, report)
+    send_messages(db, org_id, channels, pending, report)
     return report
 
 
@@ -119,7 +119,7 @@ def run_digests(
             continue
         report.digests.append((email, digest))
         pending.extend(messages)
-    _send_all(db, org_id, channels, pending, report)
+    send_messages(db, org_id, channels, pending, report)
     return report
 
 
@@ -145,9 +145,15 @@ def _member_digest(
         return member.email, digest, digest_messages(member, digest)
 
 
-def _send_all(
-    db: Database, org_id: int, channels: dict[str, Channel], messages: list[OutgoingMessage], report: DeliveryReport
-) -> None:
+def send_messages(
+    db: Database,
+    org_id: int,
+    channels: dict[str, Channel],
+    messages: list[OutgoingMessage],
+    report: DeliveryReport | None = None,
+) -> DeliveryReport:
+    """Each message through the ledger; one failure does not stop the others."""
+    report = report if report is not None else DeliveryReport()
     for message in messages:
         channel = channels.get(message.platform)
         if channel is None:
@@ -159,3 +165,4 @@ def _send_all(
             outcome = Outcome("failed", error=f"{type(exc).__name__}")
         DELIVERIES.labels(message.platform, message.kind, outcome.status).inc()
         report.outcomes.append(outcome)
+    return report

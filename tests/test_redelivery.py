@@ -10,15 +10,17 @@ from sqlalchemy import select, update
 from bot.db import Database
 from bot.delivery.message import OutgoingMessage, Recipient
 from bot.delivery.redeliver import day_of
-from bot.models import Delivery, Member, Organization, utcnow
-from bot.pipeline import run_digests
+from bot.handoff_relay import deliver_handoff
+from bot.handoffs import HandoffDraft, start_handoff
+from bot.models import Account, Delivery, HandoffThread, Member, Organization, utcnow
+from bot.pipeline import run_alerts, run_digests
 from bot.scheduler import jobs
 from bot.scheduler.worker import Worker
 from bot.settings import Settings
 from bot.slack.channel import SlackChannel
 from bot.slack.client import web_client
 from tests.fakes.slack_api import FakeSlack
-from tests.slack_harness import load_demo
+from tests.slack_harness import SAMPLE_ANCHOR, load_demo
 
 BRUNO = "bruno.costa@tandem-demo.example"
 
@@ -40,6 +42,11 @@ class Flaky:
 
     def already_sent(self, message: OutgoingMessage) -> str | None:
         return None
+
+
+def _member_id(db: Database, email: str) -> int:
+    with db.session() as session:
+        return session.scalars(select(Member.id).where(Member.email == email)).one()
 
 
 def _age_failed_rows(db: Database, minutes: int) -> None:
@@ -114,3 +121,40 @@ def test_delivery_outlasts_a_long_run_of_rate_limits() -> None:
         SlackChannel(client, backoff_seconds=0.01).send(message)
         assert len(fake.posts("DU1")) == 1
         assert [c.status for c in fake.state.calls if c.method == "chat.postMessage"] == [429] * 8 + [200]
+
+
+def test_a_failed_alert_is_sent_again_as_it_was_once_and_then_forgotten(db: Database) -> None:
+    channel, org_id, _zone = _scheduled_book(db)
+    report = run_alerts(db, "default", SAMPLE_ANCHOR, {"slack": channel, "teams": channel})
+    assert report.count("failed") == 1 and report.count("sent") >= 1  # Bruno's copy failed
+    sent_before = list(channel.sent)
+    channel.down_for = None
+    _age_failed_rows(db, minutes=11)
+    jobs.redeliver(org_id)
+    jobs.redeliver(org_id)
+    retried = channel.sent[len(sent_before) :]
+    assert len(retried) == 1 and retried[0].startswith(f"{_member_id(db, BRUNO)}:alert:contact:")
+    with db.session() as session:
+        rows = session.scalars(select(Delivery).where(Delivery.kind == "alert")).all()
+        assert {r.status for r in rows} == {"sent"}
+        assert all(r.message is None for r in rows)  # the rendered copy is not kept once sent
+
+
+def test_a_handoff_whose_post_failed_reaches_its_thread_on_retry(db: Database) -> None:
+    channel, org_id, _zone = _scheduled_book(db)
+    with db.session() as session:
+        bruno = session.scalars(select(Member).where(Member.email == BRUNO)).one()
+        account = session.scalars(select(Account).where(Account.am_email == BRUNO)).first()
+        assert account is not None
+        handoff, _ = start_handoff(session, account, bruno, HandoffDraft("risk", "Champion quiet since October"))
+        handoff_id = handoff.id
+        assert handoff.to_member_id != bruno.id
+    outcomes = deliver_handoff(db, org_id, handoff_id, {"slack": channel}, SAMPLE_ANCHOR)
+    assert [o.status for o in outcomes].count("failed") == 1  # Bruno's own copy of the thread
+    channel.down_for = None
+    _age_failed_rows(db, minutes=11)
+    jobs.redeliver(org_id)
+    with db.session() as session:
+        threads = session.scalars(select(HandoffThread).where(HandoffThread.handoff_id == handoff_id)).all()
+    # Both sides now have the thread their replies are mirrored from; Bruno's came from the retry.
+    assert sorted(t.member_id for t in threads) == sorted({bruno.id, handoff.to_member_id})

@@ -37,7 +37,7 @@ def deliver(db: Database, org_id: int, channel: Channel, message: OutgoingMessag
                 return Outcome("skipped", row.external_ref)
             if row.status == "pending" and (ref := channel.already_sent(message)) is not None:
                 # A crash happened between the send and its record: the platform has it, so do not resend.
-                row.status, row.external_ref, row.sent_at = "sent", ref, utcnow()
+                row.status, row.external_ref, row.sent_at, row.message = "sent", ref, utcnow(), None
                 return Outcome("skipped", ref)
             row.attempts += 1
         return _send(db, recorded, channel, message)
@@ -57,6 +57,7 @@ def _record_intent(db: Database, org_id: int, channel: Channel, message: Outgoin
         ):
             return Outcome("skipped", row.external_ref)
         if row is not None:
+            row.message = message.to_ledger()  # the latest rendering is the one to retry
             return row.id
         try:
             with session.begin_nested():
@@ -67,6 +68,7 @@ def _record_intent(db: Database, org_id: int, channel: Channel, message: Outgoin
                     platform=channel.platform,
                     kind=message.kind,
                     status="pending",
+                    message=message.to_ledger(),
                 )
                 session.add(row)
         except IntegrityError:
@@ -93,5 +95,7 @@ def _finish(db: Database, delivery_id: int, status: str, ref: str | None = None,
     with db.session() as session:
         row = session.get_one(Delivery, delivery_id)
         row.status, row.error = status, error
+        if status != "pending":
+            row.message = None  # nothing left to retry: do not keep the content
         if ref is not None:
             row.external_ref, row.sent_at = ref, utcnow()

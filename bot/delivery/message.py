@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
@@ -47,3 +47,11 @@ class OutgoingMessage:
         else:
             body["card"] = self.card
         return body
+
+    def to_ledger(self) -> dict[str, Any]:
+        """The message as the delivery ledger keeps it for a retry."""
+        return asdict(self) | {"day": self.day.isoformat()}
+
+    @classmethod
+    def from_ledger(cls, data: dict[str, Any]) -> OutgoingMessage:
+        return cls(**(data | {"recipient": Recipient(**data["recipient"]), "day": date.fromisoformat(data["day"])}))

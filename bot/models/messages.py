@@ -57,6 +57,8 @@ class Delivery(OrgOwned, Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # The rendered message, kept until it is sent (or fails for good) so a failed send is retried as it was.
+    message: Mapped[dict[str, Any] | None]
 
 
 class Handoff(OrgOwned, Base):

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from bot.db import Database
 from bot.delivery.channel import Channel
-from bot.delivery.redeliver import digests_to_retry
-from bot.handoff_relay import send_reminders
+from bot.delivery.ledger import deliver
+from bot.delivery.redeliver import digests_to_retry, messages_to_retry
+from bot.handoff_relay import remember_root, send_reminders
 from bot.localtime import local_day
 from bot.metrics import FAILURES
 from bot.models import Member, Organization, SourceState, utcnow
@@ -94,7 +95,8 @@ def reminders(org_id: int) -> None:
 
 
 def redeliver(org_id: int) -> None:
-    """Every quarter hour: send again, the same local day, digests whose delivery failed for a passing reason."""
+    """Every quarter hour: send again what failed for a passing reason: digests the same local day, rebuilt;
+    alerts, handoffs and replies as they were rendered."""
     rt = runtime()
     with rt.db.session() as session:
         org = session.get(Organization, org_id)
@@ -102,11 +104,20 @@ def redeliver(org_id: int) -> None:
             return
         slug, zone = org.slug, org.timezone
         due = digests_to_retry(session, org_id, utcnow())
+        messages = messages_to_retry(session, org_id, utcnow())
         zones = {m.id: m.timezone for m in session.scalars(select(Member).where(Member.org_id == org_id))}
     for member_id, day in due:
         if day != local_day(zones.get(member_id), zone):
             continue  # a new day has begun for them: tomorrow's digest will say what still matters
         run_digests(rt.db, slug, day, rt.channels(org_id), member_ids=[member_id], settings=rt.settings)
+    channels = rt.channels(org_id) if messages else {}
+    for message in messages:
+        if message.platform not in channels:
+            continue
+        try:  # one failure does not stop the others
+            remember_root(rt.db, org_id, message, deliver(rt.db, org_id, channels[message.platform], message))
+        except Exception:
+            log.exception("retrying a %s failed", message.kind)
 
 
 def member_digest(member_id: int) -> None:
