@@ -17,11 +17,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 
 from integrations.base import Problem, SourceBatch, SourceError
 from integrations.files import describe_error
 from integrations.records import TicketRecord
+from integrations.remote_api import RateLimitedApiConfig
 
 KIND = "freshdesk"
 PER_PAGE = 100  # the API's maximum
@@ -36,9 +37,7 @@ Match = Literal["map", "custom_field", "domain"]
 DEFAULT_MATCH: list[Match] = ["map", "custom_field", "domain"]
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Config(RateLimitedApiConfig):
     domain: str = Field(min_length=1)  # acme for acme.freshdesk.com
     api_key: SecretStr  # an agent's key (Profile settings): the agent must see every ticket
     base_url: str | None = None  # default https://{domain}.freshdesk.com
@@ -50,10 +49,6 @@ class Config(BaseModel):
     include_description: bool = True  # costs one more API credit per page
     satisfaction: bool = True  # read satisfaction ratings (needs the surveys feature)
     history_days: int = Field(365, gt=0)  # how far back the first sync reads
-    max_retries: int = Field(5, ge=0, le=10)
-    retry_backoff: float = Field(1.0, ge=0)
-    rate_limit_budget_seconds: int = Field(600, gt=0)  # the longest total wait on 429 Retry-After
-    timeout_seconds: float = Field(60, gt=0)
 
 
 def connector(

@@ -20,12 +20,13 @@ import hubspot.crm.deals as hs_deals
 import hubspot.crm.owners as hs_owners
 import urllib3
 from hubspot import HubSpot
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from urllib3.util.retry import Retry
 
 from integrations.base import Problem, SourceBatch, SourceError
 from integrations.files import describe_error
 from integrations.records import AccountRecord, ContactRecord, ContactRole
+from integrations.remote_api import RemoteApiConfig
 
 KIND = "hubspot"
 PAGE = 100  # list and batch-read endpoints take at most 100 ids/objects per call
@@ -55,9 +56,7 @@ DEFAULT_ROLES: dict[str, ContactRole] = {
 }
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Config(RemoteApiConfig):
     access_token: SecretStr  # a private app token
     base_url: str | None = None  # default https://api.hubapi.com
     portal_id: str | None = None  # builds crm_url links when given
@@ -78,8 +77,6 @@ class Config(BaseModel):
     # Deals that carry a renewal date when the company has none: open ones whose property is in these values.
     renewal_deal_property: str = "dealtype"
     renewal_deal_values: list[str] = Field(default_factory=lambda: ["renewal", "existingbusiness"])
-    max_retries: int = Field(5, ge=0, le=10)
-    retry_backoff: float = Field(1.0, ge=0)
     timeout_seconds: float = Field(30, gt=0)
 
 

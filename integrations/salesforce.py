@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from requests.adapters import HTTPAdapter
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError, SalesforceExpiredSession
@@ -33,6 +33,7 @@ from urllib3.util.retry import Retry
 from integrations.base import Problem, SourceBatch, SourceError
 from integrations.files import describe_error
 from integrations.records import AccountRecord, ContactRecord, ContactRole
+from integrations.remote_api import RemoteApiConfig
 
 KIND = "salesforce"
 IDS_PER_QUERY = 200  # ids inlined in one SOQL IN (...): keeps the GET URL well under Salesforce's 16k limit
@@ -57,9 +58,7 @@ DEFAULT_ROLES: dict[str, ContactRole] = {
 }
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Config(RemoteApiConfig):
     instance_url: str | None = None  # https://acme.my.salesforce.com, with session_id
     session_id: SecretStr | None = None
     username: str | None = None
@@ -87,7 +86,6 @@ class Config(BaseModel):
     left_values: list[str] = Field(default_factory=lambda: ["true", "yes", "1", "left"])
     max_retries: int = Field(4, ge=0, le=10)
     retry_backoff: float = Field(2.0, ge=0)
-    timeout_seconds: float = Field(60, gt=0)
 
     @field_validator(
         "currency_field", "arr_field", "csm_field", "renewal_field", "plan_field", "seats_field", "segment_field",

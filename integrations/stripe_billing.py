@@ -16,13 +16,14 @@ from typing import Any, Literal
 
 import requests
 import stripe
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from integrations.base import Problem, SourceBatch, SourceError
 from integrations.files import describe_error
 from integrations.records import AccountRecord, InvoiceRecord
+from integrations.remote_api import RemoteApiConfig
 
 KIND = "stripe"
 PAGE = 100
@@ -52,9 +53,7 @@ Match = Literal["map", "metadata", "domain"]
 DEFAULT_MATCH: list[Match] = ["map", "metadata", "domain"]
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Config(RemoteApiConfig):
     api_key: SecretStr  # a restricted key reading Customers, Subscriptions, Invoices and Events
     base_url: str | None = None  # default https://api.stripe.com
     match: list[Match] = Field(default_factory=lambda: list(DEFAULT_MATCH))
@@ -66,8 +65,6 @@ class Config(BaseModel):
     accounts_from_subscriptions: bool = False
     history_days: int = Field(730, gt=0)  # how far back a full sync lists invoices
     max_retries: int = Field(4, ge=0, le=10)
-    retry_backoff: float = Field(1.0, ge=0)
-    timeout_seconds: float = Field(60, gt=0)
 
 
 def connector(

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import requests
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 from zenpy import Zenpy
@@ -26,6 +26,7 @@ from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyExce
 from integrations.base import Problem, SourceBatch, SourceError
 from integrations.files import describe_error
 from integrations.records import TicketRecord
+from integrations.remote_api import RateLimitedApiConfig
 
 KIND = "zendesk"
 SHOW_MANY = 100  # organizations/show_many takes at most 100 ids
@@ -42,9 +43,7 @@ Match = Literal["map", "external_id", "domain"]
 DEFAULT_MATCH: list[Match] = ["map", "external_id", "domain"]
 
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Config(RateLimitedApiConfig):
     subdomain: str = Field(min_length=1)  # acme for acme.zendesk.com
     email: str = Field(min_length=3)  # the agent the API token belongs to
     api_token: SecretStr
@@ -54,10 +53,6 @@ class Config(BaseModel):
     account_map: dict[str, str] = Field(default_factory=dict)  # Zendesk organization id -> account id
     history_days: int = Field(365, gt=0)  # how far back the first sync reads
     per_page: int = Field(1000, ge=1, le=1000)
-    max_retries: int = Field(5, ge=0, le=10)
-    retry_backoff: float = Field(1.0, ge=0)
-    rate_limit_budget_seconds: int = Field(600, gt=0)  # the longest total wait on 429 Retry-After
-    timeout_seconds: float = Field(60, gt=0)
 
 
 def connector(
