@@ -35,8 +35,9 @@ def deliver(db: Database, org_id: int, channel: Channel, message: OutgoingMessag
             row = session.get_one(Delivery, recorded)  # read again under the claim: it may be sent by now
             if row.status == "sent" and (not channel.local or channel.already_sent(message) is not None):
                 return Outcome("skipped", row.external_ref)
-            if row.status == "pending" and (ref := channel.already_sent(message)) is not None:
-                # A crash happened between the send and its record: the platform has it, so do not resend.
+            # A send was begun before (attempts counts them) and not recorded: a crash between the send and
+            # its record, or a failure after the platform had it. Ask the platform rather than resend.
+            if row.status == "pending" and row.attempts and (ref := channel.already_sent(message)) is not None:
                 row.status, row.external_ref, row.sent_at, row.message = "sent", ref, utcnow(), None
                 return Outcome("skipped", ref)
             row.attempts += 1
