@@ -46,6 +46,12 @@ def _begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# A replica's connection demand at its peak: the scheduler's 10 job threads may each hold an organization
+# claim, a delivery claim (held for the length of a send) and a session for the ledger, beside the leader
+# lock and the web requests. The default pool (5 + 10) would make threads wait for each other's connections.
+POOL_SIZE, POOL_OVERFLOW = 10, 30
+
+
 def make_engine(url: str, role: str | None = None) -> Engine:
     """An engine; with `role`, every connection runs as that PostgreSQL role (bound by row security)."""
     url = normalize_url(url)
@@ -54,7 +60,7 @@ def make_engine(url: str, role: str | None = None) -> Engine:
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
         event.listen(engine, "begin", _begin_immediate)
         return engine
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     if role:
         if not role.replace("_", "").isalnum():
             raise ValueError(f"database role {role!r} must be a plain identifier")
