@@ -1,5 +1,6 @@
 """What Slack and Teams requests share, whatever they render: the actor's day, the audited account lookup,
-and the account answer with the model's brief (the model called with no transaction open)."""
+the account answer with the model's brief (the model called with no transaction open), and the handoff
+operations, each bound to the actor's organization."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from bot import audit
 from bot.account_view import build_account_answer
 from bot.briefs import apply_brief, complete, prepare_brief
 from bot.db import Database
+from bot.handoffs import HandoffDraft, HandoffError, acknowledge, mark_done, start_handoff
 from bot.llm import Writer
 from bot.localtime import local_day
 from bot.lookup import LookupResult, find_account
 from bot.membership import Actor
+from bot.models import Account, Handoff
+from bot.render import actions as act
 from bot.settings import Settings
 from bot.views import AccountAnswer, AccountChoice, AccountChooser
 
@@ -65,3 +69,36 @@ def answer_with_brief(
         shared_by = actor.member.name if shared else None
     apply_brief(answer, complete(db, writer, step))  # the model call, no transaction open
     return answer, shared_by
+
+
+def why_no_single_match(result: LookupResult, query: str) -> str:
+    """What a person reads when the account they typed for a handoff is not one account."""
+    if result.status == "ambiguous":
+        names = ", ".join(c.name for c in result.choices)
+        return f"Several accounts match “{query}”: {names}. Use the full name."
+    return f"No account matches “{query}”."
+
+
+def start_handoff_as(
+    session: Session, actor: Actor, account_id: int, draft: HandoffDraft, origin_ref: str
+) -> tuple[int, int, bool]:
+    """Create the handoff once per request, from the actor's organization only; returns (org id, handoff
+    id, created)."""
+    account = session.get(Account, account_id)
+    if account is None or account.org_id != actor.org.id:
+        raise HandoffError("no such account")
+    handoff, created = start_handoff(session, account, actor.member, draft, origin_ref)
+    audit.record(session, actor.org.id, actor.member.email, "handoff.start", f"handoff:{handoff.id}")
+    return actor.org.id, handoff.id, created
+
+
+def set_handoff_status_as(session: Session, actor: Actor, action: str, handoff_id: int) -> tuple[int, str]:
+    """Acknowledge or close a handoff of the actor's organization; returns (org id, new status)."""
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None or handoff.org_id != actor.org.id:
+        raise HandoffError("no such handoff")
+    if action == act.HANDOFF_ACK:
+        acknowledge(session, handoff, actor.member)
+    else:
+        mark_done(session, handoff, actor.member)
+    return actor.org.id, handoff.status

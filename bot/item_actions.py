@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models import Account, Feedback, Member, Signal, utcnow
+from bot.render import actions as act
 
 SNOOZE_DAYS = 7
 
@@ -44,3 +45,21 @@ def record_feedback(session: Session, member: Member, signal_ids: list[int], use
     for s in signals:
         session.add(Feedback(org_id=member.org_id, member_id=member.id, signal_id=s.id, kind=s.kind, useful=useful))
     return len(signals)
+
+
+def perform(session: Session, member: Member, action: str, signal_ids: list[int]) -> str:
+    """A digest button pressed: do it and say what was done, in words the person reads as the reply."""
+    if action == act.SNOOZE:
+        n = snooze(session, member, signal_ids)
+        if not n:
+            return "Nothing to snooze: these signals are not on your accounts."
+        return f"Snoozed for {SNOOZE_DAYS} days ({n} signal{'s' if n != 1 else ''})."
+    if action == act.DONE:
+        n = mark_handled(session, member, signal_ids)
+        if not n:
+            return "Nothing to mark: these signals are not on your accounts."
+        return f"Marked as done ({n} signal{'s' if n != 1 else ''}); it stays quiet unless it gets worse."
+    if action in act.FEEDBACK_ACTIONS:
+        n = record_feedback(session, member, signal_ids, action == act.FEEDBACK_USEFUL)
+        return "Thanks, noted." if n else "Nothing to note on this item."
+    raise ValueError(f"not an item action: {action}")

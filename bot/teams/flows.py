@@ -17,23 +17,27 @@ from sqlalchemy.orm import Session
 
 from bot import audit, item_actions
 from bot.account_view import build_account_answer
-from bot.chat_requests import answer_with_brief, audited_lookup, chooser_of, today_for
+from bot.chat_requests import (
+    answer_with_brief,
+    audited_lookup,
+    chooser_of,
+    set_handoff_status_as,
+    start_handoff_as,
+    today_for,
+    why_no_single_match,
+)
 from bot.db import Database
 from bot.handoffs import (
     HandoffDraft,
     HandoffError,
-    acknowledge,
     add_reply,
     counterpart,
     find_by_thread,
-    mark_done,
-    start_handoff,
 )
 from bot.llm import model_configured
 from bot.lookup import find_account
 from bot.membership import Actor, NotAMember, resolve_actor
 from bot.models import Account, ChatLink, Handoff, HandoffThread, Member, Organization
-from bot.render import actions as act
 from bot.render.cards_account import (
     account_card,
     account_fallback,
@@ -197,21 +201,7 @@ class TeamsFlows:
     # -- digest buttons -----------------------------------------------------------------------------------
     def item_action(self, who: TeamsWho, action: str, signal_ids: list[int]) -> str:
         with self.acting(who) as (session, actor):
-            member = actor.member
-            if action == act.SNOOZE:
-                n = item_actions.snooze(session, member, signal_ids)
-                if not n:
-                    return "Nothing to snooze: these signals are not on your accounts."
-                return f"Snoozed for {item_actions.SNOOZE_DAYS} days ({n} signal{'s' if n != 1 else ''})."
-            if action == act.DONE:
-                n = item_actions.mark_handled(session, member, signal_ids)
-                if not n:
-                    return "Nothing to mark: these signals are not on your accounts."
-                return f"Marked as done ({n} signal{'s' if n != 1 else ''}); it stays quiet unless it gets worse."
-            if action in act.FEEDBACK_ACTIONS:
-                n = item_actions.record_feedback(session, member, signal_ids, action == act.FEEDBACK_USEFUL)
-                return "Thanks, noted." if n else "Nothing to note on this item."
-        raise ValueError(f"not an item action: {action}")
+            return item_actions.perform(session, actor.member, action, signal_ids)
 
     # -- handoffs -----------------------------------------------------------------------------------------
     def handoff_form(self, who: TeamsWho, account_id: int) -> TeamsReply:
@@ -244,31 +234,16 @@ class TeamsFlows:
             result = find_account(session, actor.org.id, account_part)
             if result.status == "found" and result.match is not None:
                 return result.match.account_id, note, ""
-            if result.status == "ambiguous":
-                names = ", ".join(c.name for c in result.choices)
-                return None, note, f"Several accounts match “{account_part}”: {names}. Use the full name."
-            return None, note, f"No account matches “{account_part}”."
+            return None, note, why_no_single_match(result, account_part)
 
     def start(self, who: TeamsWho, account_id: int, draft: HandoffDraft, origin_ref: str) -> tuple[int, int, bool]:
         """Create the handoff once per request; returns (org id, handoff id, created)."""
         with self.acting(who) as (session, actor):
-            account = session.get(Account, account_id)
-            if account is None or account.org_id != actor.org.id:
-                raise HandoffError("no such account")
-            handoff, created = start_handoff(session, account, actor.member, draft, origin_ref)
-            audit.record(session, actor.org.id, actor.member.email, "handoff.start", f"handoff:{handoff.id}")
-            return actor.org.id, handoff.id, created
+            return start_handoff_as(session, actor, account_id, draft, origin_ref)
 
     def set_status(self, who: TeamsWho, action: str, handoff_id: int) -> tuple[int, str]:
         with self.acting(who) as (session, actor):
-            handoff = session.get(Handoff, handoff_id)
-            if handoff is None or handoff.org_id != actor.org.id:
-                raise HandoffError("no such handoff")
-            if action == act.HANDOFF_ACK:
-                acknowledge(session, handoff, actor.member)
-            else:
-                mark_done(session, handoff, actor.member)
-            return actor.org.id, handoff.status
+            return set_handoff_status_as(session, actor, action, handoff_id)
 
     def thread_reply(
         self, who: TeamsWho, conversation_id: str, thread_ref: str | None, activity_id: str, text: str
