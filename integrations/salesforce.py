@@ -66,6 +66,9 @@ class Config(RemoteApiConfig):
     security_token: SecretStr | None = None
     consumer_key: SecretStr | None = None
     consumer_secret: SecretStr | None = None
+    # JWT bearer flow: the PEM private key whose certificate is uploaded to the connected app, with
+    # username and consumer_key. No password is stored, and the integration user needs no security token.
+    private_key: SecretStr | None = None
     domain: str = "login"  # "test" for a sandbox; the My Domain ("acme.my") for client credentials
     api_version: str = "59.0"
     currency: str | None = None  # the org's corporate currency
@@ -101,12 +104,17 @@ class Config(RemoteApiConfig):
     def _one_login(self) -> Config:
         if self.session_id and self.instance_url:
             return self
+        if self.username and self.consumer_key and self.private_key:
+            if "PRIVATE KEY-----" not in self.private_key.get_secret_value():
+                raise ValueError("private_key must be the PEM text of the connected app's private key")
+            return self
         if self.username and self.password and (self.security_token or self.consumer_key):
             return self
         if self.consumer_key and self.consumer_secret:
             return self
         raise ValueError(
-            "give session_id + instance_url, username + password + security_token, or consumer_key + consumer_secret"
+            "give session_id + instance_url, username + password + security_token, username + consumer_key + "
+            "private_key (JWT bearer), or consumer_key + consumer_secret"
         )
 
 
@@ -197,6 +205,7 @@ class SalesforceSource:
                     "security_token": cfg.security_token,
                     "consumer_key": cfg.consumer_key,
                     "consumer_secret": cfg.consumer_secret,
+                    "privatekey": cfg.private_key,
                 }.items()
                 if v is not None
             }
@@ -222,7 +231,13 @@ class SalesforceSource:
     def _translate(self, exc: Exception) -> SourceError:
         cfg = self.config
         if isinstance(exc, SalesforceAuthenticationFailed):
-            how = "consumer key and secret" if cfg.consumer_key else "username, password and security token"
+            how = (
+                "username, consumer key and private key (and that the user is pre-authorized for the app)"
+                if cfg.private_key
+                else "consumer key and secret"
+                if cfg.consumer_key
+                else "username, password and security token"
+            )
             return SourceError(
                 f"Salesforce refused the login ({exc.code}: {exc.auth_message}): check the {how} and domain "
                 f"{cfg.domain!r}"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import pytest
 import requests
 import responses
@@ -29,6 +30,7 @@ from integrations.base import SourceBatch, SourceError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "salesforce"
 INSTANCE = "https://acme.my.salesforce.com"
+LOGIN = "https://login.salesforce.com"
 API = f"{INSTANCE}/services/data/v59.0"
 CURSOR = {"since": "2026-11-01T00:00:00+00:00"}
 ACME, GLOBEX = "0015g00000AcmeXAAA", "0015g00000GlobxAAA"
@@ -231,3 +233,39 @@ def test_end_to_end_a_departed_decision_maker_raises_stakeholder_left(db: Databa
         assert acme is not None
         left = session.scalars(select(Signal).where(Signal.kind == "stakeholder_left", Signal.account_id == acme.id))
         assert ANN in {s.key for s in left}
+
+
+def test_a_jwt_bearer_login_signs_in_without_a_password() -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    assertions: list[dict[str, Any]] = []
+
+    def token(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        form = parse_qs(str(request.body))
+        assert form["grant_type"] == ["urn:ietf:params:oauth:grant-type:jwt-bearer"]
+        # Salesforce checks the signature with the certificate uploaded to the connected app.
+        claims = jwt.decode(form["assertion"][0], key.public_key(), algorithms=["RS256"], audience=LOGIN)
+        assertions.append(claims)
+        return 200, {}, json.dumps({"access_token": "00Dxx!jwt", "instance_url": INSTANCE, "token_type": "Bearer"})
+
+    instance = FakeSalesforce()
+
+    def query(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        assert request.headers["Authorization"] == "Bearer 00Dxx!jwt"  # the session the login gave
+        return instance(request)
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback(responses.POST, f"{LOGIN}/services/oauth2/token", callback=token)
+        mock.add_callback(responses.GET, re.compile(rf"{re.escape(API)}/query/.*"), callback=query)
+        config = salesforce.Config(
+            username="sync@acme.example", consumer_key="3MVG9.app", private_key=pem, retry_backoff=0, **OPTIONS
+        )
+        assert "3 users visible" in salesforce.connector("crm", config, None).test()
+    assert [(c["iss"], c["sub"]) for c in assertions] == [("3MVG9.app", "sync@acme.example")]
+    with pytest.raises(ValueError, match="PEM text"):
+        salesforce.Config(username="sync@acme.example", consumer_key="3MVG9.app", private_key="not a key")
