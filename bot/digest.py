@@ -10,11 +10,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.alerts import STAKEHOLDER_LEFT
 from bot.handoffs import open_handoff_summaries
 from bot.models import Account, Digest, Handoff, HealthScore, Member, Note, Organization, Signal
 from bot.views import Digest as DigestView
 from bot.views import DigestItem, Figures
 from scoring.results import CRITICAL, SEVERITY_NAMES
+
+URGENT_RENEWAL_DAYS = 30  # a renewal at risk this close may break the attention budget
+MORE_NAMES_KEPT = 50  # accounts named in "and N more" (the count covers them all)
 
 KIND_ORDER = (
     "stakeholder_left",
@@ -44,7 +48,14 @@ def _is_quiet(signal: Signal, now: datetime) -> bool:
     snoozed = signal.snoozed_until is not None and signal.snoozed_until > now
     if not snoozed and signal.handled_at is None:
         return False
-    return signal.severity <= (signal.announced_severity or signal.severity)
+    return signal.announced_severity is not None and signal.severity <= signal.announced_severity
+
+
+def may_exceed_budget(item: DigestItem) -> bool:
+    """The only items that break the attention budget: a key stakeholder gone, a renewal at risk within
+    30 days. Everything else waits its turn in "and N more"."""
+    soon = item.days_to_renewal is not None and item.days_to_renewal <= URGENT_RENEWAL_DAYS
+    return STAKEHOLDER_LEFT in item.kinds or ("renewal_risk" in item.kinds and soon)
 
 
 def _previous_severities(session: Session, member: Member, day: date) -> dict[str, int] | None:
@@ -121,8 +132,8 @@ def build_digest(
         )
     items.sort(key=_rank, reverse=True)
     budget = max(member.digest_budget, 0)
-    # Only critical items may break the attention budget.
-    shown = [item for i, item in enumerate(items) if i < budget or item.severity >= CRITICAL]
+    shown = [item for i, item in enumerate(items) if i < budget or may_exceed_budget(item)]
+    left_out = [item.account_name for item in items if item not in shown]
     seen = {str(s.id): s.severity for signals in grouped.values() for s in signals}
     digest = DigestView(
         member_email=member.email,
@@ -132,7 +143,8 @@ def build_digest(
         opening=deterministic_opening(member, shown, len(items)),
         figures=_figures(session, org, accounts, grouped, day),
         items=shown,
-        more_count=len(items) - len(shown),
+        more_count=len(left_out),
+        more_accounts=left_out[:MORE_NAMES_KEPT],
         handoffs=open_handoff_summaries(session, Handoff.org_id == org.id, Handoff.to_member_id == member.id),
     )
     return digest, seen

@@ -74,8 +74,10 @@ def rescore(session: Session, org: Organization, as_of: date, account_ids: list[
                 created.append(row)
                 continue
             if row.status != "active":
+                # It ended and came back: a new window. A Done or a snooze given to the old one does not
+                # silence this one.
                 row.status, row.resolved_at, row.first_seen_at = "active", None, now
-                row.announced_severity = None
+                row.announced_severity = row.handled_at = row.snoozed_until = None
                 _fill(row, result, now)
                 report.new.append(row.id)
                 continue

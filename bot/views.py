@@ -64,6 +64,7 @@ class Digest(BaseModel):
     figures: Figures
     items: list[DigestItem]
     more_count: int = 0  # items that did not fit the attention budget
+    more_accounts: list[str] = Field(default_factory=list)  # their accounts, most pressing first
     handoffs: list[HandoffSummary] = Field(default_factory=list)
     stale_sources: list[str] = Field(default_factory=list)  # "usage (since 2026-11-20)"
 

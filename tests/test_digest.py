@@ -149,3 +149,50 @@ def test_handoffs_waiting_and_coverage_are_in_the_header(db: Database, book: int
     assert digest_for(db, book, "csm").handoffs == []
     assert digest.figures.coverage_30d == round(1 / 9, 3)
     assert digest.opening.startswith("Good morning Ada: nothing in your book needs you today")
+
+
+def test_only_a_departure_or_a_renewal_at_risk_within_30_days_breaks_the_budget(db: Database, book: int) -> None:
+    add_signal(db, book, "A3", "usage_drop", 2)
+    add_signal(db, book, "A4", "support_escalation", 4)  # critical, and still it waits its turn
+    add_signal(db, book, "A5", "stakeholder_left", 3, key="C1")  # high, but a key contact is gone
+    add_signal(db, book, "A0", "renewal_risk", 3)  # renews in 10 days
+    add_signal(db, book, "A2", "renewal_risk", 4)  # renews in 70 days
+    with db.session() as session:
+        session.execute(update(Member).values(digest_budget=0))
+    digest = digest_for(db, book, "am")
+    assert sorted(i.account_external_id for i in digest.items) == ["A0", "A5"]
+    assert digest.more_count == 3
+    assert digest.more_accounts == ["Account 04", "Account 02", "Account 03"]  # named, most pressing first
+
+
+def _shown(digest: Digest) -> set[int]:
+    return {signal_id for item in digest.items for signal_id in item.signal_ids}
+
+
+def test_a_signal_that_ended_and_came_back_is_not_silenced_by_an_old_done(
+    db: Database, book: int, tmp_path: Path
+) -> None:
+    from bot.item_actions import mark_handled
+    from bot.rescore import rescore
+
+    invoices = [  # overdue on DAY and paid two days later; then a new invoice goes unpaid
+        {"invoice_id": "I1", "account_id": "A1", "issued_at": "2026-10-01", "due_at": "2026-11-17",
+         "paid_at": "2026-11-24", "amount": "5000", "status": "paid"},
+        {"invoice_id": "I2", "account_id": "A1", "issued_at": "2026-11-25", "due_at": "2026-11-27",
+         "amount": "5000", "status": "open"},
+    ]  # fmt: skip
+    batch = FileSource(write_book(tmp_path / "billing", accounts=_accounts(9), contacts=[], invoices=invoices)).load()
+    with db.session() as session:
+        org = session.get_one(Organization, book)
+        Ingestor(session, book, "files").ingest(batch)
+        rescore(session, org, DAY)
+        risk = session.scalars(select(Signal).where(Signal.kind == "billing_risk")).one()
+        am = session.scalars(select(Member).where(Member.role == "am")).one()
+        am.digest_budget = 20  # every item in view: only quiet ones are missing
+        assert mark_handled(session, am, [risk.id]) == 1
+    assert risk.id not in _shown(digest_for(db, book, "am"))  # Done: quiet
+    with db.session() as session:
+        org = session.get_one(Organization, book)
+        assert risk.id in rescore(session, org, DAY + timedelta(days=3)).resolved  # paid
+        assert risk.id in rescore(session, org, DAY + timedelta(days=10)).new  # a new invoice is overdue
+    assert risk.id in _shown(digest_for(db, book, "am", day=DAY + timedelta(days=10)))  # a new window: shown

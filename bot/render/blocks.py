@@ -127,8 +127,11 @@ def _handoffs(d: Digest) -> list[Block]:
     return [{"type": "divider"}, _section("*Handoffs waiting on you*\n" + "\n".join(lines))]
 
 
-def _more(count: int) -> list[Block]:
-    return [_context(f"…and {count} more: `/account &lt;name&gt;` shows any account.")] if count > 0 else []
+def _more(names: list[str], count: int) -> list[Block]:
+    if count <= 0:
+        return []
+    who = escape(fmt.left_out(names, count))
+    return [_context(f"…and {count} more: {who}. `/account &lt;name&gt;` shows any of them.")]
 
 
 def digest_blocks(d: Digest) -> list[Block]:
@@ -146,7 +149,7 @@ def digest_blocks(d: Digest) -> list[Block]:
         stale = ", ".join(md(s, fmt.SHORT) for s in d.stale_sources[: fmt.MAX_LIST])
         blocks.append(_context(f"⚠️ Some data is stale, signals from it may be out of date: {stale}"))
     # Items go in while the message stays under Slack's block and text limits; the rest count as "more".
-    tail = _more(len(d.items) + d.more_count) + _handoffs(d)
+    tail = _more([i.account_name for i in d.items] + d.more_accounts, len(d.items) + d.more_count) + _handoffs(d)
     used_blocks, used_text = len(blocks) + len(tail), slack_text_length(blocks + tail)
     shown: list[Block] = []
     count = 0
@@ -157,7 +160,8 @@ def digest_blocks(d: Digest) -> list[Block]:
             break
         shown += item_blocks
         used_blocks, used_text, count = used_blocks + len(item_blocks), used_text + size, count + 1
-    blocks += shown + _more(len(d.items) - count + d.more_count) + _handoffs(d)
+    cut = [i.account_name for i in d.items[count:]] + d.more_accounts
+    blocks += shown + _more(cut, len(d.items) - count + d.more_count) + _handoffs(d)
     if not d.items and not d.more_count and not d.handoffs:
         blocks.append(_context("Nothing needs you today. Enjoy the quiet."))
     return blocks

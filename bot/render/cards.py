@@ -123,10 +123,13 @@ def _handoffs(d: Digest) -> list[Element]:
     return body
 
 
-def _more(count: int) -> list[Element]:
+def _more(names: list[str], count: int) -> list[Element]:
     if count <= 0:
         return []
-    return [text_block(f"…and {count} more: `/account <name>` shows any account.", isSubtle=True, separator=True)]
+    who = fmt.left_out(names, count)
+    return [
+        text_block(f"…and {count} more: {who}. `/account <name>` shows any of them.", isSubtle=True, separator=True)
+    ]
 
 
 def _fallback(d: Digest) -> str:
@@ -162,7 +165,8 @@ def digest_card(d: Digest) -> Element:
         stale = ", ".join(plain(s, fmt.SHORT) for s in d.stale_sources[: fmt.MAX_LIST])
         body.append(text_block(f"⚠️ Some data is stale, signals from it may be out of date: {stale}", color="Warning"))
     # Items go in while the card stays under Teams' size limit; the rest count as "more".
-    used = card_size(card(body + _more(len(d.items) + d.more_count) + _handoffs(d), [], _fallback(d)))
+    every = [i.account_name for i in d.items] + d.more_accounts
+    used = card_size(card(body + _more(every, len(d.items) + d.more_count) + _handoffs(d), [], _fallback(d)))
     count = 0
     for item in d.items[: fmt.MAX_ITEMS_SHOWN]:
         element = _item(item, f.currency)
@@ -171,7 +175,8 @@ def digest_card(d: Digest) -> Element:
             break
         body.append(element)
         used, count = used + size, count + 1
-    body += _more(len(d.items) - count + d.more_count) + _handoffs(d)
+    cut = [i.account_name for i in d.items[count:]] + d.more_accounts
+    body += _more(cut, len(d.items) - count + d.more_count) + _handoffs(d)
     if not d.items and not d.more_count and not d.handoffs:
         body.append(text_block("Nothing needs you today. Enjoy the quiet.", isSubtle=True))
     return card(body, [], _fallback(d))

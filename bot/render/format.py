@@ -139,3 +139,10 @@ def safe_url(url: str | None) -> str | None:
     if len(url) > 3000 or not url.lower().startswith(("https://", "http://")) or _SPACE.search(url):
         return None
     return url if not _CONTROL.search(url) else None
+
+
+def left_out(names: list[str], count: int) -> str:
+    """ "Acme, Globex and 5 others": the accounts that did not fit, so each is one /account away."""
+    named = [clean(n, NAME) for n in names[:MAX_LIST]]
+    rest = count - len(named)
+    return ", ".join(named) + (f" and {rest} other{'s' if rest != 1 else ''}" if rest > 0 else "")

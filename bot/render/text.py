@@ -62,7 +62,8 @@ def digest_text(d: Digest) -> str:
     for number, item in enumerate(shown, 1):
         lines += ["", *_item(number, item, f.currency)]
     if more := len(d.items) - len(shown) + d.more_count:
-        lines += ["", f"…and {more} more: /account <name> shows any account."]
+        who = fmt.left_out([i.account_name for i in d.items[len(shown) :]] + d.more_accounts, more)
+        lines += ["", f"…and {more} more: {who}. /account <name> shows any of them."]
     if d.handoffs:
         lines += ["", "Handoffs waiting on you"]
         for h in d.handoffs[: fmt.MAX_HANDOFFS_SHOWN]:
