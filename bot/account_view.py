@@ -45,8 +45,8 @@ def deterministic_brief(answer: AccountAnswer) -> str:
 
 
 def build_account_answer(session: Session, org_id: int, account_id: int, today: date) -> AccountAnswer:
-    account = session.get_one(Account, account_id)
-    if account.org_id != org_id:  # never answer across organizations, whatever id was passed
+    account = session.get(Account, account_id)  # None for another organization's id under row security
+    if account is None or account.org_id != org_id:  # never answer across organizations, whatever id was passed
         raise LookupError("no such account")
     snapshot = load_snapshots(session, org_id, today, [account_id])[0]
     health = session.scalar(

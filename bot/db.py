@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,36 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+# The organization the current work is for (a job, a delivery, a request). Every transaction begun while it
+# is set is restricted to it on PostgreSQL (row-level security reads `app.org_id`), so work done as the
+# application's role sees and writes that organization's rows and no other's.
+_org_scope: ContextVar[int | None] = ContextVar("tandem_org_scope", default=None)
+
+
+@contextmanager
+def org_scope(org_id: int) -> Iterator[None]:
+    """Run the block's database work for one organization (nested scopes: the innermost wins)."""
+    token = _org_scope.set(org_id)
+    try:
+        yield
+    finally:
+        _org_scope.reset(token)
+
+
+def current_org_scope() -> int | None:
+    return _org_scope.get()
+
+
+def _scope_transaction(_session: Session, _transaction: SessionTransaction, connection: Connection) -> None:
+    org_id = _org_scope.get()
+    if org_id is not None and connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT set_config('app.org_id', :org, true)"), {"org": str(org_id)})
 
 
 def normalize_url(url: str) -> str:
@@ -114,6 +140,7 @@ class Database:
         self.role = role
         self.engine = make_engine(self.url, role)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.sessions, "after_begin", _scope_transaction)
         self._open = threading.local()  # SQLite: is a session open in this thread?
 
     @property
@@ -122,11 +149,13 @@ class Database:
 
     def migrate(self) -> None:
         """Migrate as the login user (the owner), then (re)apply row security for the app role."""
+        from bot.scheduler.worker import ensure_job_table
         from bot.tenancy import apply_row_level_security
 
         migrate(self.url)
         owner = make_engine(self.url)
         try:
+            ensure_job_table(owner)  # before the grants: the app role may not create tables
             apply_row_level_security(owner, self.role)
         finally:
             owner.dispose()

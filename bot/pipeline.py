@@ -14,7 +14,7 @@ from sqlalchemy import select, true
 
 from bot.alerts import alert_recipients, raise_new_alerts
 from bot.briefs import apply_opening, complete, prepare_opening
-from bot.db import Database
+from bot.db import Database, org_scope
 from bot.delivery.channel import Channel
 from bot.delivery.compose import alert_messages, digest_messages
 from bot.delivery.ledger import Outcome, deliver
@@ -49,6 +49,11 @@ def run_sync(db: Database, org_slug: str, connector: Connector) -> IngestReport:
     """Pull one source; a failure stores nothing of the batch and is recorded as the source's health."""
     with db.session() as session:
         org_id = ensure_org(session, org_slug).id
+    with org_scope(org_id):
+        return _sync(db, org_id, connector)
+
+
+def _sync(db: Database, org_id: int, connector: Connector) -> IngestReport:
     try:
         with RUN_SECONDS.labels("sync").time():
             batch = connector.load()  # raises SourceError before anything is stored
@@ -97,7 +102,6 @@ def run_digests(
     """Each member's digest (or only the given members': the scheduler sends each at their local time)."""
     report = DeliveryReport()
     writer = Writer.from_settings(settings or get_settings())  # one per run: its token budget is the run's
-    pending: list[OutgoingMessage] = []
     with db.session() as session:
         org_id = get_org(session, org_slug).id
         scope = Member.id.in_(list(member_ids)) if member_ids is not None else true()
@@ -109,6 +113,22 @@ def run_digests(
             )
         )
         stale = stale_sources(session, org_id)
+    with org_scope(org_id):
+        _digests_of(db, org_id, ids, day, stale, writer, channels, report)
+    return report
+
+
+def _digests_of(
+    db: Database,
+    org_id: int,
+    ids: list[int],
+    day: date,
+    stale: list[str],
+    writer: Writer,
+    channels: dict[str, Channel],
+    report: DeliveryReport,
+) -> None:
+    pending: list[OutgoingMessage] = []
     for member_id in ids:
         try:  # one member's failure loses only their digest
             email, digest, messages = _member_digest(db, org_id, member_id, day, stale, writer)
@@ -120,7 +140,6 @@ def run_digests(
         report.digests.append((email, digest))
         pending.extend(messages)
     send_messages(db, org_id, channels, pending, report)
-    return report
 
 
 def _member_digest(

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.models import ConversationRef, Delivery, Member, Organization, SourceState, SyncRun
+from bot.tenancy import scope_session
 
 
 @dataclass
@@ -30,6 +31,7 @@ def _iso(value: Any) -> str | None:
 
 
 def org_status(session: Session, org: Organization, next_runs: dict[str, str]) -> OrgStatus:
+    scope_session(session, org.id)  # the rest of the transaction reads this organization's rows
     status = OrgStatus(org.slug)
     latest = (
         select(SyncRun.source, func.max(SyncRun.id).label("id"))

@@ -25,6 +25,7 @@ from bot.app import create_app
 from bot.db import Database
 from bot.demo.generator import SAMPLE_ANCHOR, SAMPLE_DIR
 from bot.models import HandoffThread, Member
+from bot.orgs import get_org
 from bot.pipeline import run_score, run_sync
 from bot.settings import Settings
 from integrations.files import FileSource
@@ -57,7 +58,8 @@ def load_demo(db: Database, slug: str = "default", slack_only: bool = True) -> i
     run_sync(db, slug, FileSource(SAMPLE_DIR))
     run_score(db, slug, SAMPLE_ANCHOR)
     with db.session() as session:
-        members = list(session.scalars(select(Member)))
+        org_id = get_org(session, slug).id
+        members = list(session.scalars(select(Member).where(Member.org_id == org_id)))
         for m in members:
             m.slack_user_id = SLACK_IDS.get(m.email, m.slack_user_id)
             if slack_only:

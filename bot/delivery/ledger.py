@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import Database
+from bot.db import Database, org_scope
 from bot.delivery.channel import Channel, PermanentDeliveryError
 from bot.delivery.claims import sending_claim
 from bot.delivery.message import OutgoingMessage
@@ -25,6 +25,11 @@ class Outcome:
 
 
 def deliver(db: Database, org_id: int, channel: Channel, message: OutgoingMessage) -> Outcome:
+    with org_scope(org_id):  # the ledger and the channel's own lookups (a Teams reference) are the org's
+        return _deliver(db, org_id, channel, message)
+
+
+def _deliver(db: Database, org_id: int, channel: Channel, message: OutgoingMessage) -> Outcome:
     recorded = _record_intent(db, org_id, channel, message)
     if isinstance(recorded, Outcome):
         return recorded

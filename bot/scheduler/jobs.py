@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bot.db import Database
+from bot.db import Database, org_scope
 from bot.delivery.channel import Channel
 from bot.delivery.ledger import deliver
 from bot.delivery.redeliver import digests_to_retry, messages_to_retry
@@ -52,6 +52,11 @@ def nightly(org_id: int) -> None:
     Each step is guarded: a failing source keeps its last good data (and is reported stale), and the
     rest of the run goes on.
     """
+    with org_scope(org_id):
+        _nightly(org_id)
+
+
+def _nightly(org_id: int) -> None:
     rt = runtime()
     with claim_org(rt.db, org_id) as claimed:
         if not claimed:
@@ -85,6 +90,11 @@ def nightly(org_id: int) -> None:
 
 def reminders(org_id: int) -> None:
     """Hourly in working hours: remind receivers of handoffs nobody acknowledged in time (once each)."""
+    with org_scope(org_id):
+        _reminders(org_id)
+
+
+def _reminders(org_id: int) -> None:
     rt = runtime()
     with rt.db.session() as session:
         org = session.get(Organization, org_id)
@@ -97,6 +107,11 @@ def reminders(org_id: int) -> None:
 def redeliver(org_id: int) -> None:
     """Every quarter hour: send again what failed for a passing reason: digests the same local day, rebuilt;
     alerts, handoffs and replies as they were rendered."""
+    with org_scope(org_id):
+        _redeliver(org_id)
+
+
+def _redeliver(org_id: int) -> None:
     rt = runtime()
     with rt.db.session() as session:
         org = session.get(Organization, org_id)
@@ -120,8 +135,17 @@ def redeliver(org_id: int) -> None:
             log.exception("retrying a %s failed", message.kind)
 
 
-def member_digest(member_id: int) -> None:
-    """One member's digest at their local time; the ledger makes a second run of the same day a no-op."""
+def member_digest(member_id: int, org_id: int | None = None) -> None:
+    """One member's digest at their local time; the ledger makes a second run of the same day a no-op.
+    (Jobs planned before the organization was an argument have none: the next plan replaces them.)"""
+    if org_id is not None:
+        with org_scope(org_id):
+            _member_digest(member_id)
+    else:
+        _member_digest(member_id)
+
+
+def _member_digest(member_id: int) -> None:
     rt = runtime()
     with rt.db.session() as session:
         member = session.get(Member, member_id)

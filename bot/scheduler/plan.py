@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.db import Database
 from bot.models import Member, Organization
+from bot.tenancy import scope_session
 
 DEFAULT_NIGHTLY_CRON = "0 2 * * *"
 DEFAULT_DIGEST_TIME = "08:30"
@@ -109,10 +110,11 @@ def plan(db: Database) -> list[JobSpec]:
             specs.append(JobSpec(f"reminders:{org.id}", "bot.scheduler.jobs:reminders", (org.id,), working_hours))
             quarterly = CronTrigger(minute="7/15", timezone=zone)  # failed digests, sent again the same day
             specs.append(JobSpec(f"redeliver:{org.id}", "bot.scheduler.jobs:redeliver", (org.id,), quarterly))
+            scope_session(session, org.id)  # each organization's members, read in its own scope
             members = session.scalars(
                 select(Member).where(Member.org_id == org.id, Member.active.is_(True), Member.role.in_(("am", "csm")))
             )
             for m in members:
                 trigger = _digest_trigger(m.digest_time, _zone(m.timezone, org.timezone))
-                specs.append(JobSpec(f"digest:{m.id}", "bot.scheduler.jobs:member_digest", (m.id,), trigger))
+                specs.append(JobSpec(f"digest:{m.id}", "bot.scheduler.jobs:member_digest", (m.id, org.id), trigger))
     return specs

@@ -17,6 +17,7 @@ from apscheduler.job import Job
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
 
 from bot.db import Database
 from bot.delivery.channel import Channel
@@ -39,6 +40,12 @@ def job_store(db: Database) -> SQLAlchemyJobStore:
     if db.dialect == "sqlite" and db.engine.url.database not in (None, "", ":memory:"):
         return SQLAlchemyJobStore(url=f"sqlite:///{db.engine.url.database}.jobs", tablename=JOBS_TABLE)
     return SQLAlchemyJobStore(engine=db.engine, tablename=JOBS_TABLE)
+
+
+def ensure_job_table(engine: Engine) -> None:
+    """Create APScheduler's job table with the schema's owner (PostgreSQL; SQLite keeps jobs in a file)."""
+    if engine.dialect.name == "postgresql":
+        SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE).start(BackgroundScheduler(), "default")
 
 
 def _signature(job: Job) -> str:
