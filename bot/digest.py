@@ -146,6 +146,8 @@ def build_digest(
         more_count=len(left_out),
         more_accounts=left_out[:MORE_NAMES_KEPT],
         handoffs=open_handoff_summaries(session, Handoff.org_id == org.id, Handoff.to_member_id == member.id),
+        # Until done, a handoff stays in both people's digests: the sender sees what their pair still holds.
+        handoffs_sent=open_handoff_summaries(session, Handoff.org_id == org.id, Handoff.from_member_id == member.id),
     )
     return digest, seen
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.models import Account, Handoff, HandoffMessage, HandoffThread, Member, Organization, utcnow
 from bot.views import HandoffSummary
@@ -212,10 +212,12 @@ def due_reminders(session: Session, org: Organization, now: datetime) -> list[Ha
 
 def open_handoff_summaries(session: Session, *conditions: ColumnElement[bool]) -> list[HandoffSummary]:
     """Handoffs not yet done that match the conditions (to a member, on an account), oldest first."""
+    receiver = aliased(Member)
     rows = session.execute(
-        select(Handoff, Account.name, Member.name)
+        select(Handoff, Account.name, Member.name, receiver.name)
         .join(Account, Account.id == Handoff.account_id)
         .join(Member, Member.id == Handoff.from_member_id)
+        .join(receiver, receiver.id == Handoff.to_member_id)
         .where(Handoff.status != "done", *conditions)
         .order_by(Handoff.created_at)
     )
@@ -224,10 +226,11 @@ def open_handoff_summaries(session: Session, *conditions: ColumnElement[bool]) -
             handoff_id=h.id,
             account_name=account_name,
             from_name=from_name,
+            to_name=to_name,
             topic=h.topic,
             note=h.note,
             status=h.status,
             due_date=h.due_date,
         )
-        for h, account_name, from_name in rows
+        for h, account_name, from_name, to_name in rows
     ]

@@ -48,6 +48,7 @@ class HandoffSummary(BaseModel):
     handoff_id: int
     account_name: str
     from_name: str
+    to_name: str = ""
     topic: str
     note: str
     status: str
@@ -65,7 +66,8 @@ class Digest(BaseModel):
     items: list[DigestItem]
     more_count: int = 0  # items that did not fit the attention budget
     more_accounts: list[str] = Field(default_factory=list)  # their accounts, most pressing first
-    handoffs: list[HandoffSummary] = Field(default_factory=list)
+    handoffs: list[HandoffSummary] = Field(default_factory=list)  # waiting on the member
+    handoffs_sent: list[HandoffSummary] = Field(default_factory=list)  # the member's own, not done yet
     stale_sources: list[str] = Field(default_factory=list)  # "usage (since 2026-11-20)"
 
 

@@ -146,7 +146,12 @@ def test_handoffs_waiting_and_coverage_are_in_the_header(db: Database, book: int
         session.add(Note(org_id=book, account_id=account.id, external_id="N1", created_at=NOW - timedelta(days=3)))
     digest = digest_for(db, book, "am")
     assert [(h.account_name, h.note) for h in digest.handoffs] == [("Account 04", "Their CFO wants to talk price")]
-    assert digest_for(db, book, "csm").handoffs == []
+    sender = digest_for(db, book, "csm")
+    assert sender.handoffs == []  # nothing waits on the sender...
+    assert [(h.account_name, h.to_name) for h in sender.handoffs_sent] == [("Account 04", am.name)]  # ...until done
+    with db.session() as session:
+        session.execute(update(Handoff).values(status="done"))
+    assert digest_for(db, book, "csm").handoffs_sent == digest_for(db, book, "am").handoffs == []
     assert digest.figures.coverage_30d == round(1 / 9, 3)
     assert digest.opening.startswith("Good morning Ada: nothing in your book needs you today")
 

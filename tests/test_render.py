@@ -358,3 +358,15 @@ def test_the_card_schema_ships_with_the_package_and_can_be_overridden(
     monkeypatch.setenv("TANDEM_CARD_SCHEMA", str(strict))
     with pytest.raises(ValueError, match="invalid Adaptive Card"):
         validate_card(alert_card(ALERT))
+
+
+def test_a_handoff_the_reader_started_shows_in_its_own_section_until_done() -> None:
+    mine = HANDOFF.model_copy(update={"handoff_id": 2, "account_name": "Initech", "to_name": "Bruno Costa"})
+    d = digest([item(1)], handoffs=[HANDOFF], handoffs_sent=[mine])
+    for rendered in rendered_digest(d):
+        waiting, sent = rendered.split("Your handoffs still open", 1)
+        assert "Handoffs waiting on you" in waiting and "Globex" in waiting and "from Chloé Durand" in waiting
+        assert "Initech" in sent and "to Bruno Costa" in sent and "Globex" not in sent
+    only_sent = digest([], more_count=0, handoffs=[], handoffs_sent=[mine])
+    for rendered in rendered_digest(only_sent):
+        assert "Your handoffs still open" in rendered and "waiting on you" not in rendered

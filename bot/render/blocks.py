@@ -110,21 +110,23 @@ def _item_blocks(item: DigestItem, index: int, currency: str) -> list[Block]:
     ]
 
 
-def _handoff_line(h: HandoffSummary) -> str:
+def _handoff_line(h: HandoffSummary, sent: bool) -> str:
     details = [md(h.topic, fmt.SHORT), md(h.status, fmt.SHORT)]
     if h.due_date:
         details.append(f"due {fmt.day_label(h.due_date)}")
-    line = f"• *{md(h.account_name, fmt.NAME)}* from {md(h.from_name, fmt.SHORT)} · {' · '.join(details)}"
+    who = f"to {md(h.to_name, fmt.SHORT)}" if sent else f"from {md(h.from_name, fmt.SHORT)}"
+    line = f"• *{md(h.account_name, fmt.NAME)}* {who} · {' · '.join(details)}"
     return line + (f"\n    {md(h.note, fmt.NOTE)}" if h.note.strip() else "")
 
 
 def _handoffs(d: Digest) -> list[Block]:
-    if not d.handoffs:
-        return []
-    lines = [_handoff_line(h) for h in d.handoffs[: fmt.MAX_HANDOFFS_SHOWN]]
-    if len(d.handoffs) > fmt.MAX_HANDOFFS_SHOWN:
-        lines.append(f"…and {len(d.handoffs) - fmt.MAX_HANDOFFS_SHOWN} more handoffs")
-    return [{"type": "divider"}, _section("*Handoffs waiting on you*\n" + "\n".join(lines))]
+    blocks: list[Block] = []
+    for title, handoffs, sent in fmt.handoff_sections(d.handoffs, d.handoffs_sent):
+        lines = [_handoff_line(h, sent) for h in handoffs[: fmt.MAX_HANDOFFS_SHOWN]]
+        if len(handoffs) > fmt.MAX_HANDOFFS_SHOWN:
+            lines.append(f"…and {len(handoffs) - fmt.MAX_HANDOFFS_SHOWN} more handoffs")
+        blocks += [{"type": "divider"}, _section(f"*{title}*\n" + "\n".join(lines))]
+    return blocks
 
 
 def _more(names: list[str], count: int) -> list[Block]:

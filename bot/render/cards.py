@@ -105,21 +105,22 @@ def _item(item: DigestItem, currency: str) -> Element:
     return {"type": "Container", "separator": True, "spacing": "Medium", "items": body}
 
 
-def _handoff(h: HandoffSummary) -> Element:
+def _handoff(h: HandoffSummary, sent: bool) -> Element:
     details = [plain(h.topic, fmt.SHORT), plain(h.status, fmt.SHORT)]
     if h.due_date:
         details.append(f"due {fmt.day_label(h.due_date)}")
-    line = f"• **{plain(h.account_name, fmt.NAME)}** from {plain(h.from_name, fmt.SHORT)} · {' · '.join(details)}"
+    who = f"to {plain(h.to_name, fmt.SHORT)}" if sent else f"from {plain(h.from_name, fmt.SHORT)}"
+    line = f"• **{plain(h.account_name, fmt.NAME)}** {who} · {' · '.join(details)}"
     return text_block(line + (f"\n\n{plain(h.note, fmt.NOTE)}" if h.note.strip() else ""), spacing="Small")
 
 
 def _handoffs(d: Digest) -> list[Element]:
-    if not d.handoffs:
-        return []
-    body = [text_block("**Handoffs waiting on you**", separator=True, spacing="Medium")]
-    body += [_handoff(h) for h in d.handoffs[: fmt.MAX_HANDOFFS_SHOWN]]
-    if len(d.handoffs) > fmt.MAX_HANDOFFS_SHOWN:
-        body.append(text_block(f"…and {len(d.handoffs) - fmt.MAX_HANDOFFS_SHOWN} more handoffs", isSubtle=True))
+    body: list[Element] = []
+    for title, handoffs, sent in fmt.handoff_sections(d.handoffs, d.handoffs_sent):
+        body.append(text_block(f"**{title}**", separator=True, spacing="Medium"))
+        body += [_handoff(h, sent) for h in handoffs[: fmt.MAX_HANDOFFS_SHOWN]]
+        if len(handoffs) > fmt.MAX_HANDOFFS_SHOWN:
+            body.append(text_block(f"…and {len(handoffs) - fmt.MAX_HANDOFFS_SHOWN} more handoffs", isSubtle=True))
     return body
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 import re
 from datetime import date
+from typing import TypeVar
 
 from scoring.results import SEVERITY_NAMES
+
+T = TypeVar("T")
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 SEVERITY_MARKS = {1: "⚪", 2: "🟡", 3: "🟠", 4: "🔴"}
@@ -146,3 +149,9 @@ def left_out(names: list[str], count: int) -> str:
     named = [clean(n, NAME) for n in names[:MAX_LIST]]
     rest = count - len(named)
     return ", ".join(named) + (f" and {rest} other{'s' if rest != 1 else ''}" if rest > 0 else "")
+
+
+def handoff_sections(waiting: list[T], sent: list[T]) -> list[tuple[str, list[T], bool]]:
+    """The digest's handoff sections, (title, handoffs, sent by the reader), the empty ones left out."""
+    sections = [("Handoffs waiting on you", waiting, False), ("Your handoffs still open", sent, True)]
+    return [section for section in sections if section[1]]

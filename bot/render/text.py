@@ -31,11 +31,12 @@ def _item(number: int, item: DigestItem, currency: str) -> list[str]:
     return lines
 
 
-def _handoff(h: HandoffSummary) -> list[str]:
+def _handoff(h: HandoffSummary, sent: bool) -> list[str]:
     details = [fmt.clean(h.topic, fmt.SHORT), fmt.clean(h.status, fmt.SHORT)]
     if h.due_date:
         details.append(f"due {fmt.day_label(h.due_date)}")
-    line = f"• {fmt.clean(h.account_name, fmt.NAME)} from {fmt.clean(h.from_name, fmt.SHORT)} · {' · '.join(details)}"
+    who = f"to {fmt.clean(h.to_name, fmt.SHORT)}" if sent else f"from {fmt.clean(h.from_name, fmt.SHORT)}"
+    line = f"• {fmt.clean(h.account_name, fmt.NAME)} {who} · {' · '.join(details)}"
     return [line] + ([f"  {fmt.clean(h.note, fmt.NOTE)}"] if h.note.strip() else [])
 
 
@@ -64,12 +65,12 @@ def digest_text(d: Digest) -> str:
     if more := len(d.items) - len(shown) + d.more_count:
         who = fmt.left_out([i.account_name for i in d.items[len(shown) :]] + d.more_accounts, more)
         lines += ["", f"…and {more} more: {who}. /account <name> shows any of them."]
-    if d.handoffs:
-        lines += ["", "Handoffs waiting on you"]
-        for h in d.handoffs[: fmt.MAX_HANDOFFS_SHOWN]:
-            lines += _handoff(h)
-        if len(d.handoffs) > fmt.MAX_HANDOFFS_SHOWN:
-            lines.append(f"…and {len(d.handoffs) - fmt.MAX_HANDOFFS_SHOWN} more handoffs")
+    for title, handoffs, sent in fmt.handoff_sections(d.handoffs, d.handoffs_sent):
+        lines += ["", title]
+        for h in handoffs[: fmt.MAX_HANDOFFS_SHOWN]:
+            lines += _handoff(h, sent)
+        if len(handoffs) > fmt.MAX_HANDOFFS_SHOWN:
+            lines.append(f"…and {len(handoffs) - fmt.MAX_HANDOFFS_SHOWN} more handoffs")
     if not d.items and not d.more_count and not d.handoffs:
         lines += ["", "Nothing needs you today. Enjoy the quiet."]
     return "\n".join(lines)
