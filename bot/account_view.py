@@ -78,7 +78,16 @@ def build_account_answer(session: Session, org_id: int, account_id: int, today: 
         csm=owners.get(account.csm_email or "", account.csm_email),
         health=health.score if health else None,
         health_trend_30d=(health.components or {}).get("trend_30d") if health else None,
-        signals=[SignalLine(kind=s.kind, severity=s.severity, title=s.title, reasons=s.reasons) for s in signals],
+        signals=[
+            SignalLine(
+                kind=s.kind,
+                severity=s.severity,
+                title=s.title,
+                reasons=s.reasons,
+                next_steps={role: str(step) for role, step in (s.next_steps or {}).items() if step},
+            )
+            for s in signals
+        ],
         stakeholders=[
             StakeholderLine(
                 name=c.name or c.external_id,

@@ -104,3 +104,35 @@ def set_handoff_status_as(session: Session, actor: Actor, action: str, handoff_i
     else:
         mark_done(session, handoff, actor.member)
     return actor.org.id, handoff.status
+
+
+MAX_ACCOUNT_WORDS = 8  # the longest account name tried at the start of a handoff without a colon
+
+
+def split_handoff(text: str) -> tuple[str, str]:
+    """`<account>: <note>`, else the first word (`resolve_handoff` may widen the account)."""
+    account, sep, note = text.partition(":")
+    if not sep:
+        account, _, note = text.partition(" ")
+    return account.strip(), note.strip()
+
+
+def resolve_handoff(session: Session, actor: Actor, text: str, usage: str) -> tuple[int | None, str, str]:
+    """`<account>: <note>` or `<account name> <note>`: (account id, note, why not).
+
+    Without a colon, the longest run of leading words naming an account exactly wins ("Northwind Logistics
+    usage is down" finds Northwind Logistics); else the first word, matched fuzzily.
+    """
+    account_part, note = split_handoff(text)
+    if ":" not in text:
+        words = text.split()
+        for n in range(min(len(words) - 1, MAX_ACCOUNT_WORDS), 0, -1):
+            candidate = find_account(session, actor.org.id, " ".join(words[:n]))
+            if candidate.status == "found" and candidate.match and candidate.match.score >= 100.0:
+                return candidate.match.account_id, " ".join(words[n:]), ""
+    if not account_part or not note:
+        return None, "", usage
+    result = find_account(session, actor.org.id, account_part)
+    if result.status == "found" and result.match is not None:
+        return result.match.account_id, note, ""
+    return None, note, why_no_single_match(result, account_part)

@@ -96,6 +96,7 @@ class SignalLine(BaseModel):
     severity: int
     title: str
     reasons: list[str] = Field(default_factory=list)
+    next_steps: dict[str, str] = Field(default_factory=dict)  # by role: am, csm
 
 
 class StakeholderLine(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,27 @@ def test_only_active_members_of_the_linked_workspace_get_through(db: Database, o
         other = ensure_org(session, "other")
         with pytest.raises(ValueError, match="already linked"):
             link_workspace(session, other, "slack", "T-ACME")
+
+
+def test_the_handoff_draft_asks_the_pair_for_their_next_step_before_a_close_renewal() -> None:
+    from bot.slack.modal import prefill
+    from bot.views import AccountAnswer, SignalLine
+
+    today = date(2026, 11, 23)
+    risk = SignalLine(
+        kind="renewal_risk",
+        severity=4,
+        title="Renewal at risk",
+        reasons=["usage down 40%"],
+        next_steps={"am": "Call the sponsor", "csm": "Run a health check"},
+    )
+
+    def answer(days: int | None) -> AccountAnswer:
+        renewal = today + timedelta(days=days) if days is not None else None
+        return AccountAnswer.model_construct(signals=[risk], renewal_date=renewal, days_to_renewal=days)
+
+    draft = prefill(answer(40), "am", today)
+    assert (draft.topic, draft.next_step, draft.due_date) == ("risk", "Run a health check", today + timedelta(days=26))
+    assert prefill(answer(40), "csm", today).next_step == "Call the sponsor"
+    assert prefill(answer(3), "am", today).due_date == today + timedelta(days=2)  # half the time left
+    assert prefill(answer(200), "am", today).due_date is None and prefill(answer(None), "am", today).due_date is None

@@ -156,6 +156,17 @@ def test_a_handoff_round_trips_with_replies_mirrored_once(slack_env: SlackEnv) -
         assert session.get_one(Handoff, handoff_id).status == "acknowledged"
 
 
+def test_a_handoff_without_a_colon_finds_a_multi_word_account(slack_env: SlackEnv) -> None:
+    slack_env.command("/handoff", "Northwind Logistics usage is falling, can you run a health check?")
+    wait_for(lambda: len(slack_env.threads()) == 2)
+    with slack_env.db.session() as session:
+        handoff = session.scalars(select(Handoff)).one()
+        assert session.get_one(Account, handoff.account_id).name == "Northwind Logistics"
+        assert handoff.note == "usage is falling, can you run a health check?"
+    slack_env.command("/handoff", "Nosuchco please call them")
+    assert wait_for(lambda: [p for p in slack_env.responses() if "No account matches" in p.get("text", "")])
+
+
 def test_the_handoff_modal_is_prefilled_and_a_resubmission_creates_nothing(slack_env: SlackEnv) -> None:
     with slack_env.db.session() as session:
         account_id = session.scalar(select(Account.id).where(Account.external_id == "ACC-001"))
@@ -166,6 +177,8 @@ def test_the_handoff_modal_is_prefilled_and_a_resubmission_creates_nothing(slack
     validate_blocks(view["blocks"])
     note = next(b for b in view["blocks"] if b.get("block_id") == "note")
     assert note["element"]["initial_value"]  # prefilled from the top signal
+    next_step = next(b for b in view["blocks"] if b.get("block_id") == "next_step")
+    assert next_step["element"]["initial_value"]  # what the pair should do, from the same signal
     submission = {
         "type": "view_submission",
         "team": {"id": "T1"},

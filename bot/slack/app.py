@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chat_requests import split_handoff
 from bot.crypto import SecretBox
 from bot.db import Database
 from bot.delivery.channel import Channel
@@ -182,20 +183,17 @@ class TandemSlack:
     # -- handoffs -----------------------------------------------------------------------------------------
     async def on_handoff_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         text = str(body.get("text") or "").strip()
-        account_part, sep, note = text.partition(":")
-        if not sep:
-            account_part, _, note = text.partition(" ")
-        if not account_part.strip() or not note.strip():
+        if not all(split_handoff(text)):
             await ack(response_type="ephemeral", text="Usage: `/handoff <account>: <note>`", blocks=help_blocks())
             return
         await ack()
         who = _who(body)
-        found = await self._run(respond, self.flows.resolve_account, who, account_part.strip())
+        found = await self._run(respond, self.flows.parse_handoff, who, text)
         if found is None:
             return
-        account_id, message = found
+        account_id, note, why_not = found
         if account_id is None:
-            await respond(response_type="ephemeral", text=message)
+            await respond(response_type="ephemeral", text=why_not)
             return
         origin = f"slack-command:{body.get('trigger_id') or body.get('response_url')}"
         await self._start(who, account_id, HandoffDraft(note=note.strip()), origin, respond)

@@ -20,15 +20,14 @@ from bot.chat_requests import (
     answer_with_brief,
     audited_lookup,
     chooser_of,
+    resolve_handoff,
     set_handoff_status_as,
     start_handoff_as,
     today_for,
-    why_no_single_match,
 )
 from bot.db import Database
 from bot.handoffs import HandoffDraft, add_reply, find_by_thread
 from bot.llm import model_configured
-from bot.lookup import find_account
 from bot.membership import Actor, resolve_actor
 from bot.models import Handoff
 from bot.render import actions as act
@@ -138,13 +137,10 @@ class SlackFlows:
         with self.acting(who) as (session, actor):
             return [(a.id, a.name) for a in member_accounts(session, actor.org.id, actor.member)][:100]
 
-    def resolve_account(self, who: Who, query: str) -> tuple[int | None, str]:
-        """`/handoff <account> ...`: the account, or a message saying why not."""
+    def parse_handoff(self, who: Who, text: str) -> tuple[int | None, str, str]:
+        """`/handoff <account>: <note>` or `/handoff <account name> <note>`: (account id, note, why not)."""
         with self.acting(who) as (session, actor):
-            result = find_account(session, actor.org.id, query)
-            if result.status == "found" and result.match is not None:
-                return result.match.account_id, result.match.name
-            return None, why_no_single_match(result, query)
+            return resolve_handoff(session, actor, text, "Usage: `/handoff <account>: <note>`")
 
     def start(self, who: Who, account_id: int, draft: HandoffDraft, origin_ref: str) -> tuple[int, int, bool]:
         """Create the handoff once per request; returns (org id, handoff id, created)."""

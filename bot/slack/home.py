@@ -46,7 +46,7 @@ def handoff_modal_for(flows: SlackFlows, who: Who, account_id: int | None, note:
         if account_id is not None:
             answer = build_account_answer(session, actor.org.id, account_id, today_for(actor))
             accounts.append((answer.account_id, answer.name))
-            draft = modal.prefill(answer)
+            draft = modal.prefill(answer, actor.member.role, today_for(actor))
         return modal.handoff_view(accounts, account_id, draft)
 
 

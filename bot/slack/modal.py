@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bot.handoffs import TOPICS, HandoffDraft
@@ -50,14 +50,27 @@ def _text_input(action_id: str, initial: str, multiline: bool, placeholder: str)
     return element
 
 
-def prefill(answer: AccountAnswer) -> HandoffDraft:
-    """The draft a person starts from: the top signal says what it is about and what to do next."""
+def _date_picker(initial: date | None) -> dict[str, Any]:
+    picker: dict[str, Any] = {"type": "datepicker", "action_id": "value"}
+    if initial is not None:
+        picker["initial_date"] = initial.isoformat()
+    return picker
+
+
+def prefill(answer: AccountAnswer, role: str, today: date) -> HandoffDraft:
+    """The draft a person starts from: the top signal says what it is about and what the pair (the other
+    role) should do next; a renewal close at hand sets the due date, two weeks before it at the latest."""
     if not answer.signals:
         return HandoffDraft(topic="request")
     top = answer.signals[0]
     topic = "risk" if top.kind in RISK_KINDS else "opportunity"
     note = top.title + ("\n" + "\n".join(f"• {r}" for r in top.reasons[:3]) if top.reasons else "")
-    return HandoffDraft(topic=topic, note=note)
+    pair = "csm" if role == "am" else "am"
+    next_step = top.next_steps.get(pair) or top.next_steps.get(role)
+    due = None
+    if answer.renewal_date is not None and answer.days_to_renewal is not None and 0 < answer.days_to_renewal <= 90:
+        due = max(answer.renewal_date - timedelta(days=min(14, answer.days_to_renewal // 2)), today + timedelta(days=1))
+    return HandoffDraft(topic=topic, note=note, next_step=next_step, due_date=due)
 
 
 def handoff_view(
@@ -94,7 +107,7 @@ def handoff_view(
         input_block(
             "next_step", "Next step", _text_input("value", draft.next_step or "", False, "The next step"), optional=True
         ),
-        input_block("due", "Due", {"type": "datepicker", "action_id": "value"}, optional=True),
+        input_block("due", "Due", _date_picker(draft.due_date), optional=True),
     ]
     return {
         "type": "modal",

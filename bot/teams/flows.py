@@ -21,10 +21,10 @@ from bot.chat_requests import (
     answer_with_brief,
     audited_lookup,
     chooser_of,
+    resolve_handoff,
     set_handoff_status_as,
     start_handoff_as,
     today_for,
-    why_no_single_match,
 )
 from bot.db import Database
 from bot.handoffs import (
@@ -35,7 +35,6 @@ from bot.handoffs import (
     find_by_thread,
 )
 from bot.llm import model_configured
-from bot.lookup import find_account
 from bot.membership import Actor, NotAMember, resolve_actor
 from bot.models import Account, ChatLink, Handoff, HandoffThread, Member, Organization
 from bot.render.cards_account import (
@@ -50,7 +49,6 @@ from bot.render.cards_account import (
 from bot.settings import Settings
 
 NOT_A_MEMBER = "Tandem does not know you in this organization: ask your Tandem admin to add you."
-MAX_ACCOUNT_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -71,14 +69,6 @@ class TeamsReply:
 
 def notice(text: str) -> TeamsReply:
     return TeamsReply(text, message_card(text))
-
-
-def split_handoff(text: str) -> tuple[str, str]:
-    """`<account>: <note>`, else the first word; the caller may widen the account (see `TeamsFlows`)."""
-    account, sep, note = text.partition(":")
-    if not sep:
-        account, _, note = text.partition(" ")
-    return account.strip(), note.strip()
 
 
 class TeamsFlows:
@@ -216,25 +206,9 @@ class TeamsFlows:
             return TeamsReply(f"Hand off {account.name}", handoff_form_card(account.id, account.name, pair.name))
 
     def parse_handoff(self, who: TeamsWho, text: str) -> tuple[int | None, str, str]:
-        """`handoff <account>: <note>` or `handoff <account name> <note>`: (account id, note, why not).
-
-        Without a colon, the longest run of leading words naming an account exactly wins ("Northwind
-        Logistics usage is down" finds Northwind Logistics); else the first word, matched fuzzily.
-        """
-        account_part, note = split_handoff(text)
+        """`handoff <account>: <note>` or `handoff <account name> <note>`: (account id, note, why not)."""
         with self.acting(who) as (session, actor):
-            if ":" not in text:
-                words = text.split()
-                for n in range(min(len(words) - 1, MAX_ACCOUNT_WORDS), 0, -1):
-                    candidate = find_account(session, actor.org.id, " ".join(words[:n]))
-                    if candidate.status == "found" and candidate.match and candidate.match.score >= 100.0:
-                        return candidate.match.account_id, " ".join(words[n:]), ""
-            if not account_part or not note:
-                return None, "", "Usage: `handoff <account>: <note>`"
-            result = find_account(session, actor.org.id, account_part)
-            if result.status == "found" and result.match is not None:
-                return result.match.account_id, note, ""
-            return None, note, why_no_single_match(result, account_part)
+            return resolve_handoff(session, actor, text, "Usage: `handoff <account>: <note>`")
 
     def start(self, who: TeamsWho, account_id: int, draft: HandoffDraft, origin_ref: str) -> tuple[int, int, bool]:
         """Create the handoff once per request; returns (org id, handoff id, created)."""
