@@ -163,7 +163,9 @@ def test_the_handoff_draft_asks_the_pair_for_their_next_step_before_a_close_rene
 
     def answer(days: int | None) -> AccountAnswer:
         renewal = today + timedelta(days=days) if days is not None else None
-        return AccountAnswer.model_construct(signals=[risk], renewal_date=renewal, days_to_renewal=days)
+        return AccountAnswer.model_construct(
+            account_id=1, external_id="A1", name="Acme", signals=[risk], renewal_date=renewal, days_to_renewal=days
+        )
 
     draft = prefill(answer(40), "am", today)
     assert (draft.topic, draft.next_step, draft.due_date) == ("risk", "Run a health check", today + timedelta(days=26))
