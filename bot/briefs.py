@@ -193,6 +193,7 @@ def prepare_opening(
 
 def apply_opening(digest: Digest, written: Written) -> None:
     digest.opening, digest.opening_by_model = written.text, written.by_model
+    digest.opening_model_text_id = written.model_text_id if written.by_model else None
 
 
 __all__ = [

@@ -6,20 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit
 from bot.account_view import build_account_answer
 from bot.briefs import apply_brief, complete, prepare_brief
 from bot.db import Database, org_scope
+from bot.digest import member_accounts
 from bot.handoffs import HandoffDraft, HandoffError, acknowledge, mark_done, start_handoff
 from bot.llm import Writer
 from bot.localtime import local_day
 from bot.lookup import LookupResult, find_account
 from bot.membership import Actor
-from bot.models import Account, Handoff
+from bot.models import Account, Handoff, ModelText
 from bot.render import actions as act
 from bot.settings import Settings
 from bot.views import AccountAnswer, AccountChoice, AccountChooser
@@ -136,3 +139,24 @@ def resolve_handoff(session: Session, actor: Actor, text: str, usage: str) -> tu
     if result.status == "found" and result.match is not None:
         return result.match.account_id, note, ""
     return None, note, why_no_single_match(result, account_part)
+
+
+@dataclass(frozen=True)
+class ModelInputView:
+    """ "What did the model see?": the heading, and exactly the masked input (empty when refused)."""
+
+    heading: str
+    masked_input: str = ""
+
+
+def model_input_as(session: Session, actor: Actor, text_id: int) -> ModelInputView:
+    """The masked input of a model-written text, for the actor's organization; an account's brief only for
+    the account's own team (or a manager), a digest opening for any member."""
+    row = session.scalar(select(ModelText).where(ModelText.id == text_id, ModelText.org_id == actor.org.id))
+    if row is None:
+        return ModelInputView("That model text is no longer stored.")
+    outside = row.account_id is not None and actor.member.role != "manager"
+    if outside and row.account_id not in {a.id for a in member_accounts(session, actor.org.id, actor.member)}:
+        return ModelInputView("Only the account's own team can see what the model was sent.")
+    heading = f"What the model saw (emails and phone numbers masked), prompt {row.prompt_version}:"
+    return ModelInputView(heading, row.masked_input)

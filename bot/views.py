@@ -62,6 +62,7 @@ class Digest(BaseModel):
     day: date
     opening: str  # one or two sentences; model-written when a model is configured
     opening_by_model: bool = False
+    opening_model_text_id: int | None = None  # "What did the model see?" for the opening
     figures: Figures
     items: list[DigestItem]
     more_count: int = 0  # items that did not fit the attention budget

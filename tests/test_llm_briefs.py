@@ -16,6 +16,7 @@ from bot.db import Database
 from bot.demo.generator import SAMPLE_ANCHOR, SAMPLE_DIR
 from bot.llm import FALLBACK_NOTE
 from bot.models import Account, ModelText
+from bot.models import Digest as DigestRow
 from bot.orgs import get_org
 from bot.pipeline import run_digests
 from bot.settings import Settings
@@ -84,6 +85,9 @@ def test_the_demo_digests_open_with_the_model_and_leak_nothing(
         rows = session.scalars(select(ModelText)).all()
         assert {r.purpose for r in rows} == {"opening"} and len(rows) == 4
         assert all(not _EMAIL.search(r.masked_input) for r in rows)
+        # Each stored digest points at what its opening's model was sent ("What did the model see?").
+        pointed = {d.payload["digest"]["opening_model_text_id"] for d in session.scalars(select(DigestRow))}
+        assert pointed == {r.id for r in rows}
 
     run(*DEMO, "--out", str(tmp_path / "outbox"))  # the same data again
     assert len(model_env.requests) == 4  # zero new model calls

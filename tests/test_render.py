@@ -370,3 +370,14 @@ def test_a_handoff_the_reader_started_shows_in_its_own_section_until_done() -> N
     only_sent = digest([], more_count=0, handoffs=[], handoffs_sent=[mine])
     for rendered in rendered_digest(only_sent):
         assert "Your handoffs still open" in rendered and "waiting on you" not in rendered
+
+
+def test_a_model_written_opening_offers_what_the_model_saw() -> None:
+    d = digest([item(1)], opening_by_model=True, opening_model_text_id=7)
+    rendered_digest(d)  # both validate
+    slack = [e for b in digest_blocks(d) if b["type"] == "actions" for e in b["elements"]]
+    assert next((e["action_id"].split(":")[0], e["value"]) for e in slack) == (act.MODEL_INPUT, '{"m":7}')
+    teams = json.dumps(digest_card(d))
+    assert f'"action": "{act.MODEL_INPUT}", "model_text_id": 7' in teams
+    plain = digest([item(1)])  # the deterministic opening: nothing to show
+    assert act.MODEL_INPUT not in json.dumps(digest_blocks(plain)) + json.dumps(digest_card(plain))

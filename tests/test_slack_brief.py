@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.db import Database
 from bot.llm import FALLBACK_NOTE
+from bot.models import ModelText
 from bot.render import actions as act
 from bot.render.validate import validate_blocks
 from tests.fakes.openai_server import FakeOpenAI, user_text
@@ -61,8 +64,18 @@ def test_the_brief_follows_the_ack_and_replaces_the_answer(db: Database, model: 
         )
         before = len(env.responses())
         env.button(button["action_id"], button["value"])
-        seen = wait_for(lambda: _texts(env, before))[0]["text"]
+        reply = wait_for(lambda: _texts(env, before))[0]
+        seen = reply["text"]
         assert "What the model saw" in seen and "<PHONE_1>" in seen and not _EMAIL.search(seen)
+        validate_blocks(reply["blocks"])  # and the blocks carry all of it, to the character
+        whole = "".join(b["text"]["text"][3:-3] for b in reply["blocks"][1:] if b["type"] == "section")
+        with env.db.session() as session:
+            stored = session.scalars(select(ModelText).where(ModelText.purpose == "brief")).one().masked_input
+        assert html.unescape(whole) == stored.replace("```", "ˋˋˋ")
+        before = len(env.responses())
+        env.button(button["action_id"], button["value"], user="U0DEMOAM2")  # an AM of other accounts
+        refused = wait_for(lambda: _texts(env, before))[0]
+        assert "Only the account's own team" in refused["text"] and not refused.get("blocks")
 
         # Asked again with unchanged data: the stored brief, no new model call.
         before = len(env.responses())

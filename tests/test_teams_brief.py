@@ -11,6 +11,7 @@ from botbuilder.schema import Activity
 
 from bot.db import Database
 from bot.llm import FALLBACK_NOTE
+from bot.render import actions as act
 from bot.render.validate import validate_card
 from bot.settings import Settings
 from bot.teams.bot import TandemTeamsBot
@@ -18,7 +19,7 @@ from bot.teams.flows import TeamsFlows
 from bot.teams.relay import ChannelRelay
 from tests.fakes.openai_server import FakeOpenAI, user_text
 from tests.teams_harness import load_pairs
-from tests.test_teams_bot import BotEnv, MemoryChannel, send, text_of
+from tests.test_teams_bot import BotEnv, MemoryChannel, send, submit, text_of
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 MODEL_SAYS = "The model read the account: renewal needs care."
@@ -64,3 +65,16 @@ async def test_a_model_outage_updates_with_the_marked_fallback(db: Database) -> 
         card = adapter.updated_activities[0].attachments[0].content
         validate_card(card)
         assert FALLBACK_NOTE in json.dumps(card, ensure_ascii=False)
+
+
+async def test_what_the_model_saw_is_one_button_away(db: Database, model: FakeOpenAI) -> None:
+    env = _env(db, model.base_url)
+    adapter = env.adapter()
+    await send(adapter, "account Northwind Logistics")
+    card = adapter.updated_activities[0].attachments[0].content
+    button = next(a for a in card["actions"] if a.get("data", {}).get("action") == act.MODEL_INPUT)
+    shown = text_of(await send(adapter, submit(button["data"])))
+    assert "What the model saw" in shown and "Northwind Logistics" in shown and not _EMAIL.search(shown)
+    assert user_text(model.requests[0]).split("\n")[0] in shown  # what was sent, as it was sent
+    forged = text_of(await send(adapter, submit({"action": act.MODEL_INPUT, "model_text_id": 10**6})))
+    assert "no longer stored" in forged and "What the model saw" not in forged

@@ -147,6 +147,14 @@ def digest_blocks(d: Digest) -> list[Block]:
     ]
     if d.opening_by_model:
         blocks.append(_context("_(written by the model)_"))
+        if d.opening_model_text_id is not None:
+            button = {
+                "type": "button",
+                "action_id": act.slack_action_id(act.MODEL_INPUT, 0),
+                "text": _text(act.LABELS[act.MODEL_INPUT], "plain_text"),
+                "value": act.ref_value("m", d.opening_model_text_id),
+            }
+            blocks.append({"type": "actions", "block_id": "opening", "elements": [button]})
     if d.stale_sources:
         stale = ", ".join(md(s, fmt.SHORT) for s in d.stale_sources[: fmt.MAX_LIST])
         blocks.append(_context(f"⚠️ Some data is stale, signals from it may be out of date: {stale}"))

@@ -199,3 +199,19 @@ def home_view(name: str, rows: list[dict[str, Any]], settings: dict[str, str], t
     blocks.append(_section("*Your settings*\n" + "\n".join(settings_lines)))
     blocks.append({"type": "actions", "elements": [_chat_button(act.EDIT_SETTINGS, "settings")]})
     return {"type": "home", "blocks": blocks}
+
+
+MODEL_INPUT_CHUNK = 2900  # a section's text is at most 3,000 characters, fences included
+MODEL_INPUT_BLOCKS = 45  # a message holds 50 blocks
+
+
+def model_input_blocks(heading: str, masked_input: str) -> list[Block]:
+    """The masked input, whole, in consecutive code blocks (it is data: escaped, never a mention)."""
+    blocks: list[Block] = [_section(escape(heading))]
+    chunks = [masked_input[i : i + MODEL_INPUT_CHUNK] for i in range(0, len(masked_input), MODEL_INPUT_CHUNK)]
+    for chunk in chunks[:MODEL_INPUT_BLOCKS]:
+        blocks.append(_section(f"```{escape(chunk.replace('```', 'ˋˋˋ'))}```"))
+    if len(chunks) > MODEL_INPUT_BLOCKS:
+        rest = len(masked_input) - MODEL_INPUT_BLOCKS * MODEL_INPUT_CHUNK
+        blocks.append(_context(f"…and {rest} more characters, beyond what one Slack message holds."))
+    return blocks

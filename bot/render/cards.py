@@ -162,6 +162,10 @@ def digest_card(d: Digest) -> Element:
     ]
     if d.opening_by_model:
         body.append(text_block("(written by the model)", size="Small", isSubtle=True, spacing="None"))
+        if d.opening_model_text_id is not None:
+            seen = {"action": act.MODEL_INPUT, "model_text_id": d.opening_model_text_id}
+            what = {"type": "Action.Submit", "title": act.LABELS[act.MODEL_INPUT], "data": seen}
+            body.append({"type": "ActionSet", "actions": [what], "spacing": "None"})
     if d.stale_sources:
         stale = ", ".join(plain(s, fmt.SHORT) for s in d.stale_sources[: fmt.MAX_LIST])
         body.append(text_block(f"⚠️ Some data is stale, signals from it may be out of date: {stale}", color="Warning"))

@@ -11,8 +11,9 @@ from typing import Any
 
 from bot.render import actions as act
 from bot.render import format as fmt
-from bot.render.cards import Element, card, fact_set, open_action, plain, submit, text_block
+from bot.render.cards import CARD_BUDGET, Element, card, fact_set, open_action, plain, submit, text_block
 from bot.render.facts import account_facts
+from bot.render.validate import card_size
 from bot.views import AccountAnswer, AccountChooser, HandoffSummary
 
 # Teams has no modal like Slack's: "Hand off" answers with a small form card, submitted with this action.
@@ -22,7 +23,7 @@ TOPIC_INPUT = "topic"
 MAX_CHOICES = 5
 MAX_STAKEHOLDERS = 6
 MAX_SIGNALS = 5
-CHAT_SUBMIT_ACTIONS = (act.CHOOSE, act.HANDOFF_ACK, act.HANDOFF_DONE, HANDOFF_SUBMIT)
+CHAT_SUBMIT_ACTIONS = (act.CHOOSE, act.HANDOFF_ACK, act.HANDOFF_DONE, act.MODEL_INPUT, HANDOFF_SUBMIT)
 
 HELP_LINES = (
     "**Tandem**: the shared read of every account.",
@@ -45,13 +46,20 @@ def chat_submit(action: str, **ids: int) -> Element:
 def parse_chat_submit(data: Any) -> tuple[str, int, dict[str, str]]:
     """(action, id, text inputs) of a chat action's submitted data; ValueError when it is none of ours.
 
-    The id is the account for `choose_account` and `handoff_submit`, the handoff for acknowledge / done.
+    The id is the account for `choose_account` and `handoff_submit`, the handoff for acknowledge / done,
+    the model text for "What did the model see?".
     Inputs of a form card (the handoff note) come back beside the data, as strings.
     """
     if not isinstance(data, dict) or data.get("action") not in CHAT_SUBMIT_ACTIONS:
         raise ValueError("malformed action payload")
     action = str(data["action"])
-    key = "handoff_id" if action in (act.HANDOFF_ACK, act.HANDOFF_DONE) else "account_id"
+    key = (
+        "handoff_id"
+        if action in (act.HANDOFF_ACK, act.HANDOFF_DONE)
+        else "model_text_id"
+        if action == act.MODEL_INPUT
+        else "account_id"
+    )
     ident = data.get(key)
     if not isinstance(ident, int) or isinstance(ident, bool):
         raise ValueError("malformed action payload")
@@ -169,6 +177,8 @@ def account_card(a: AccountAnswer, shared_by: str | None = None) -> Element:
     actions = [submit(act.HANDOFF, a.account_id, [])]
     if fmt.safe_url(a.crm_url):
         actions.insert(0, open_action(a.account_id, [], a.crm_url))
+    if a.brief_by_model and a.brief_model_text_id is not None and shared_by is None:
+        actions.append(chat_submit(act.MODEL_INPUT, model_text_id=a.brief_model_text_id))
     return card(body, actions, account_fallback(a))
 
 
@@ -197,3 +207,22 @@ def handoff_form_card(account_id: int, account_name: str, pair_name: str | None)
     send = chat_submit(HANDOFF_SUBMIT, account_id=account_id)
     send["title"] = "Send handoff"
     return card(body, [send], f"Hand off {plain(account_name, fmt.NAME)}")
+
+
+MODEL_INPUT_CHUNK = 2000
+
+
+def model_input_card(heading: str, masked_input: str) -> Element:
+    """The masked input in monospace blocks, as much as one card carries (Teams' size limit)."""
+    body: list[Element] = [text_block(plain(heading, 300), weight="Bolder")]
+    chunks = [masked_input[i : i + MODEL_INPUT_CHUNK] for i in range(0, len(masked_input), MODEL_INPUT_CHUNK)]
+    used = card_size(card(body, [], heading)) + 200  # room for the "more characters" notice
+    for number, chunk in enumerate(chunks):
+        element = text_block(plain(chunk, len(chunk), multiline=True), fontType="Monospace", spacing="None")
+        if used + card_size(element) > CARD_BUDGET:
+            rest = len(masked_input) - number * MODEL_INPUT_CHUNK
+            body.append(text_block(f"…and {rest} more characters, beyond what one card holds.", isSubtle=True))
+            break
+        body.append(element)
+        used += card_size(element)
+    return card(body, [], heading)

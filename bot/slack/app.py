@@ -166,9 +166,10 @@ class TandemSlack:
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
-        text = await self._run(respond, home.model_input_text, self.flows, _who(body), action.get("value", ""))
-        if text is not None:
-            await respond(response_type="ephemeral", replace_original=False, text=text)
+        reply = await self._run(respond, home.model_input_reply, self.flows, _who(body), action.get("value", ""))
+        if reply is not None:
+            text, blocks = reply
+            await respond(response_type="ephemeral", replace_original=False, text=text, blocks=blocks or None)
 
     # -- digest item buttons ------------------------------------------------------------------------------
     async def on_item_action(

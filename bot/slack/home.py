@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from bot import audit
 from bot.account_view import build_account_answer
-from bot.chat_requests import today_for
+from bot.chat_requests import model_input_as, today_for
 from bot.digest import member_accounts
 from bot.handoffs import HandoffDraft
-from bot.models import ModelText
 from bot.render import actions as act
-from bot.render.blocks_chat import home_view
+from bot.render import format as fmt
+from bot.render.blocks_chat import home_view, model_input_blocks
 from bot.reports import account_rows
 from bot.slack import modal, settings_modal
 from bot.slack.flows import SlackFlows, Who
-
-MODEL_INPUT_LIMIT = 3500  # an ephemeral message's text; the stored input is never cut in storage
 
 
 def home_for(flows: SlackFlows, who: Who) -> dict[str, Any]:
@@ -50,23 +46,14 @@ def handoff_modal_for(flows: SlackFlows, who: Who, account_id: int | None, note:
         return modal.handoff_view(accounts, account_id, draft)
 
 
-def model_input_text(flows: SlackFlows, who: Who, value: str) -> str:
-    """Exactly what the model was sent for a text (masked), for the account's own team only."""
+def model_input_reply(flows: SlackFlows, who: Who, value: str) -> tuple[str, list[dict[str, Any]]]:
+    """Exactly what the model was sent for a text (masked): (fallback text, blocks holding all of it)."""
     text_id = act.parse_ref_value(value, "m")
     with flows.acting(who) as (session, actor):
-        row = session.scalar(select(ModelText).where(ModelText.id == text_id, ModelText.org_id == actor.org.id))
-        if row is None:
-            return "That model text is no longer stored."
-        if row.account_id is not None:
-            mine = {a.id for a in member_accounts(session, actor.org.id, actor.member)}
-            if actor.member.role != "manager" and row.account_id not in mine:
-                return "Only the account's own team can see what the model was sent."
-        shown = (
-            row.masked_input
-            if len(row.masked_input) <= MODEL_INPUT_LIMIT
-            else (row.masked_input[:MODEL_INPUT_LIMIT] + "…")
-        )
-        return f"What the model saw (emails and phone numbers masked), prompt {row.prompt_version}:\n```{shown}```"
+        view = model_input_as(session, actor, text_id)
+    if not view.masked_input:
+        return view.heading, []
+    return fmt.clip(f"{view.heading}\n{view.masked_input}", 3000), model_input_blocks(view.heading, view.masked_input)
 
 
 def settings_modal_for(flows: SlackFlows, who: Who) -> dict[str, Any]:

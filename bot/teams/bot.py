@@ -237,6 +237,8 @@ class TandemTeamsBot(TeamsActivityHandler):
         elif action in (act.HANDOFF_ACK, act.HANDOFF_DONE):
             _, status = await self._call(self.flows.set_status, who, action, ident)
             await self._say(context, notice(f"Handoff is now {status}."))
+        elif action == act.MODEL_INPUT:
+            await self._say(context, await self._call(self.flows.model_input, who, ident))
         elif action == HANDOFF_SUBMIT:
             note = inputs.get(NOTE_INPUT, "").strip()
             if not note:

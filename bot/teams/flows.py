@@ -21,6 +21,7 @@ from bot.chat_requests import (
     answer_with_brief,
     audited_lookup,
     chooser_of,
+    model_input_as,
     resolve_handoff,
     set_handoff_status_as,
     start_handoff_as,
@@ -44,6 +45,7 @@ from bot.render.cards_account import (
     handoff_form_card,
     help_card,
     message_card,
+    model_input_card,
     no_match_card,
 )
 from bot.settings import Settings
@@ -189,6 +191,14 @@ class TeamsFlows:
         return TeamsReply(account_fallback(answer), card, answer.account_id)
 
     # -- digest buttons -----------------------------------------------------------------------------------
+    def model_input(self, who: TeamsWho, model_text_id: int) -> TeamsReply:
+        """ "What did the model see?": the masked input of a brief or an opening."""
+        with self.acting(who) as (session, actor):
+            view = model_input_as(session, actor, model_text_id)
+        if not view.masked_input:
+            return notice(view.heading)
+        return TeamsReply(view.heading, model_input_card(view.heading, view.masked_input))
+
     def item_action(self, who: TeamsWho, action: str, signal_ids: list[int]) -> str:
         with self.acting(who) as (session, actor):
             return item_actions.perform(session, actor.member, action, signal_ids)
