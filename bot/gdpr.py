@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import zipfile
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -21,7 +22,7 @@ from bot.models import (
 )
 from bot.tenancy import scope_session
 
-ERASED = "[erased]"
+log = logging.getLogger(__name__)
 # Credentials are not customer data and would be useless (encrypted) or dangerous (decrypted) in an export.
 NOT_EXPORTED = frozenset({"chat_installations"})
 
@@ -77,4 +78,6 @@ def delete_org(session: Session, org: Organization) -> dict[str, int]:
         result = session.execute(delete(table).where(table.c.org_id == org.id))
         counts[table.name] = result.rowcount or 0  # type: ignore[attr-defined]
     session.execute(delete(Organization).where(Organization.id == org.id))
+    # Its audit log goes with it, so the deletion itself is recorded in the service's log (no personal data).
+    log.warning("organization %r (id %s) deleted: %s rows", org.slug, org.id, sum(counts.values()))
     return counts

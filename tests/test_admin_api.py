@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app import create_app
 from bot.db import Database
@@ -72,9 +73,23 @@ def test_every_route_works_with_the_token(client: TestClient, db: Database) -> N
         members = json.loads(archive.read("members.json"))
     assert [m["email"] for m in members] == ["ada@acme.example"]
     assert client.get("/admin/orgs", headers=AUTH).json() == []  # deleted
+    with db.session() as session:  # the org's audit rows went with it
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+def test_exports_and_settings_changes_are_audited_and_a_deletion_is_logged(
+    client: TestClient, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert client.post("/admin/orgs", json={"slug": "kept", "name": "Kept"}, headers=AUTH).status_code == 201
+    assert client.post("/admin/orgs/kept/export", headers=AUTH).status_code == 200
+    settings = {"scoring": {"renewal_window_days": 100}}
+    assert client.put("/admin/orgs/kept/settings", json=settings, headers=AUTH).status_code < 300
     with db.session() as session:
-        actions = [a.action for a in session.scalars(select(AuditEntry))]
-    assert "org.export" in actions or actions == []  # the org's audit rows go with the org
+        entries = [(a.actor, a.action) for a in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert ("admin-api", "org.export") in entries and ("admin-api", "settings.update") in entries
+    with caplog.at_level(logging.WARNING, logger="bot.gdpr"):
+        assert client.delete("/admin/orgs/kept", headers=AUTH).status_code < 300
+    assert any("'kept'" in r.getMessage() and "deleted" in r.getMessage() for r in caplog.records)
 
 
 def test_bad_bodies_get_422_and_unknown_orgs_404(client: TestClient) -> None:

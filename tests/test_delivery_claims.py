@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from bot.db import Database
 from bot.delivery.claims import DELIVERY_LOCK_CLASS
-from bot.delivery.ledger import deliver
+from bot.delivery.ledger import Outcome, deliver
 from bot.delivery.message import OutgoingMessage, Recipient
 from bot.models import Delivery, Member
 from tests.slack_harness import load_demo
@@ -95,3 +95,32 @@ def test_a_pending_message_nobody_is_sending_is_sent_on_the_next_attempt(db: Dat
     platform.release.set()
     assert deliver(db, org_id, platform, message).status == "sent"
     assert platform.sent == [message.idempotency_key]
+
+
+class LandedPlatform(SlowPlatform):
+    """The platform already has the message (a worker died after posting, before recording it)."""
+
+    def already_sent(self, message: OutgoingMessage) -> str | None:
+        return "ts:landed"
+
+
+def test_a_send_that_landed_before_a_crash_is_recorded_not_repeated(db: Database) -> None:
+    org_id, message = _message(db)
+    with db.session() as session:
+        session.add(
+            Delivery(
+                org_id=org_id,
+                idempotency_key=message.idempotency_key,
+                member_id=message.recipient.member_id,
+                platform="slack",
+                kind="digest",
+                status="pending",
+                attempts=1,  # the send was begun
+            )
+        )
+    platform = LandedPlatform()
+    assert deliver(db, org_id, platform, message) == Outcome("skipped", "ts:landed")
+    assert platform.sent == []
+    with db.session() as session:
+        row = session.scalars(select(Delivery)).one()
+        assert (row.status, row.external_ref, row.message) == ("sent", "ts:landed", None)

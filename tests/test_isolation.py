@@ -15,7 +15,7 @@ from bot.cli import app
 from bot.crypto import SecretBox
 from bot.db import Database
 from bot.ingest import Ingestor
-from bot.models import Account, AuditEntry, Base, ChatInstallation, Contact, Note, Ticket
+from bot.models import Account, AuditEntry, Base, ChatInstallation, Contact, Note, SourceState, Ticket
 from bot.orgs import ensure_org, get_org
 from bot.tenancy import org_owned_tables
 from integrations.files import FileSource
@@ -160,14 +160,19 @@ def test_stored_secrets_are_unreadable_without_the_key_and_rotate(
     box = SecretBox([old])
     with db.session() as session:
         session.add(ChatInstallation(team_id="T1", encrypted=box.encrypt('{"bot_token": "xoxb-secret"}')))
+    added = CliRunner().invoke(app, ["sources", "add", "hubspot", "crm", "--set", "access_token=pat-na1-secret"])
+    assert added.exit_code == 0, added.output
     with db.engine.connect() as conn:
         raw = conn.scalar(text("SELECT encrypted FROM chat_installations"))
-    assert "xoxb-secret" not in raw
+        raw_source = json.dumps(conn.scalar(text("SELECT config FROM source_states WHERE source = 'crm'")))
+    assert "xoxb-secret" not in raw and "pat-na1-secret" not in raw_source
     monkeypatch.setenv("TANDEM_SECRET_KEYS", f"{new},{old}")
     result = CliRunner().invoke(app, ["keys", "rotate"])
     assert result.exit_code == 0, result.output
     with db.session() as session:
         rotated = session.scalars(select(ChatInstallation)).one().encrypted
+        token = session.scalars(select(SourceState).where(SourceState.source == "crm")).one().config["secrets"]
     assert SecretBox([new]).decrypt(rotated) == '{"bot_token": "xoxb-secret"}'
+    assert SecretBox([new]).decrypt(token["access_token"]) == "pat-na1-secret"  # connector secrets rotate too
     monkeypatch.setenv("TANDEM_SECRET_KEYS", "")
     assert CliRunner().invoke(app, ["keys", "rotate"]).exit_code == 1
