@@ -53,6 +53,9 @@ def _print_org(r: dict[str, Any]) -> None:
     out.print(f"[bold]{r['slug']}[/]")
     for run in r["last_runs"] or [{"source": "-", "status": "never run", "started_at": ""}]:
         out.print(f"  last sync   {run['source']}: {run['status']} {run['started_at'] or ''}")
+    for job in r["last_jobs"]:
+        error = f" ({job['error']})" if job["error"] else ""
+        out.print(f"  last run    {job['job']}: {job['status']} {job['started_at']}{error}")
     for job, when in sorted(r["next_runs"].items()):
         out.print(f"  next run    {job}: {when}")
     if not r["next_runs"]:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.models import ConversationRef, Delivery, Member, Organization, SourceState, SyncRun
+from bot.models import ConversationRef, Delivery, JobRun, Member, Organization, SourceState, SyncRun
 from bot.tenancy import scope_session
 
 
@@ -17,6 +17,7 @@ from bot.tenancy import scope_session
 class OrgStatus:
     slug: str
     last_runs: list[dict[str, Any]] = field(default_factory=list)  # per source: status, when
+    last_jobs: list[dict[str, Any]] = field(default_factory=list)  # per scheduled job: status, when, error
     next_runs: dict[str, str] = field(default_factory=dict)  # job id -> ISO time
     sources: list[dict[str, Any]] = field(default_factory=list)
     failed_deliveries: list[dict[str, Any]] = field(default_factory=list)
@@ -45,6 +46,16 @@ def org_status(session: Session, org: Organization, next_runs: dict[str, str]) -
                 "status": run.status,
                 "started_at": _iso(run.started_at),
                 "finished_at": _iso(run.finished_at),
+            }
+        )
+    for job in session.scalars(select(JobRun).where(JobRun.org_id == org.id).order_by(JobRun.job)):
+        status.last_jobs.append(
+            {
+                "job": job.job,
+                "status": job.status,
+                "started_at": _iso(job.started_at),
+                "finished_at": _iso(job.finished_at),
+                "error": job.error,
             }
         )
     members = {m.id: m for m in session.scalars(select(Member).where(Member.org_id == org.id))}

@@ -24,6 +24,7 @@ from bot.scheduler.leader import LeaderLock
 from bot.scheduler.worker import Worker, job_store
 from bot.settings import Settings
 from bot.sources import remember_source
+from bot.status import all_status
 from tests.slack_harness import load_demo, wait_for
 
 
@@ -186,6 +187,10 @@ def test_a_failing_source_keeps_its_data_and_the_digest_says_it_is_stale(book: D
         assert (session.scalar(select(func.count()).select_from(HealthScore)) or 0) >= (accounts_before or 0)
     report = run_digests(book, "default", datetime.now(UTC).date(), {})
     assert all(any(s.startswith("files (since") for s in d.stale_sources) for _, d in report.digests)
+    with book.session() as session:  # `tandem status` says the last nightly run was partial, and why
+        [org_report] = all_status(session, {})
+    [nightly] = [j for j in org_report.last_jobs if j["job"] == "nightly"]
+    assert nightly["status"] == "partial" and "source files failed" in nightly["error"] and nightly["finished_at"]
 
 
 def test_an_org_claim_excludes_a_second_run_but_not_the_runs_own_writes(book: Database) -> None:

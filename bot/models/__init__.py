@@ -6,7 +6,7 @@ from bot.models.chat import AuditEntry, ChatInstallation, ChatLink, Conversation
 from bot.models.messages import Alert, Delivery, Digest, Feedback, Handoff, HandoffMessage, HandoffThread
 from bot.models.org import ROLES, Member, Organization
 from bot.models.signals import HealthScore, ModelText, Signal
-from bot.models.sync import ChangeEvent, SourceState, SyncRun
+from bot.models.sync import ChangeEvent, JobRun, SourceState, SyncRun
 
 __all__ = [
     "ROLES",
@@ -27,6 +27,7 @@ __all__ = [
     "HandoffThread",
     "HealthScore",
     "Invoice",
+    "JobRun",
     "Member",
     "ModelText",
     "Note",

@@ -52,3 +52,18 @@ class SourceState(OrgOwned, Base):
     last_success_at: Mapped[datetime | None]
     last_failure_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class JobRun(OrgOwned, Base):
+    """The last run of each scheduled job of an organization (nightly, digests, reminders, redeliver):
+    what `tandem status` shows as "last run". One row per job, overwritten: no history to grow."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("org_id", "job"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | ok | failed
+    error: Mapped[str | None] = mapped_column(Text)

@@ -14,6 +14,7 @@ from bot.delivery.channel import Channel
 from bot.delivery.ledger import deliver
 from bot.delivery.redeliver import digests_to_retry, messages_to_retry
 from bot.handoff_relay import remember_root, send_reminders
+from bot.job_runs import recorded
 from bot.localtime import local_day
 from bot.metrics import FAILURES
 from bot.models import Member, Organization, SourceState, utcnow
@@ -62,35 +63,42 @@ def _nightly(org_id: int) -> None:
         if not claimed:
             log.info("nightly run of org %s is in progress elsewhere", org_id)
             return
-        with rt.db.session() as session:
-            org = session.get(Organization, org_id)
-            if org is None:
-                return
-            slug, zone = org.slug, org.timezone
-            sources = [
-                (s.source, dict(s.config or {}))
-                for s in session.scalars(select(SourceState).where(SourceState.org_id == org_id))
-                if (s.config or {}).get("kind")
-            ]
-        for name, _config in sources:
-            try:
-                sync_source(rt.db, slug, name, rt.settings)  # from its stored cursor; keeps the new one
-            except Exception:
-                log.exception("source %s of org %s failed; its previous data stays", name, org_id)
-                FAILURES.labels("sync").inc()
-        today = local_day(zone)
+        with recorded(rt.db, org_id, "nightly") as problems:  # the run holding the claim is the one on record
+            _claimed_nightly(rt, org_id, problems)
+
+
+def _claimed_nightly(rt: Runtime, org_id: int, problems: list[str]) -> None:
+    with rt.db.session() as session:
+        org = session.get(Organization, org_id)
+        if org is None:
+            return
+        slug, zone = org.slug, org.timezone
+        sources = [
+            (s.source, dict(s.config or {}))
+            for s in session.scalars(select(SourceState).where(SourceState.org_id == org_id))
+            if (s.config or {}).get("kind")
+        ]
+    for name, _config in sources:
         try:
-            run_score(rt.db, slug, today)
+            sync_source(rt.db, slug, name, rt.settings)  # from its stored cursor; keeps the new one
         except Exception:
-            log.exception("rescore of org %s failed", org_id)
-            FAILURES.labels("score").inc()
-        channels = rt.channels(org_id)
-        run_alerts(rt.db, slug, today, channels)
+            log.exception("source %s of org %s failed; its previous data stays", name, org_id)
+            FAILURES.labels("sync").inc()
+            problems.append(f"source {name} failed (its previous data stays)")
+    today = local_day(zone)
+    try:
+        run_score(rt.db, slug, today)
+    except Exception:
+        log.exception("rescore of org %s failed", org_id)
+        FAILURES.labels("score").inc()
+        problems.append("scoring failed (yesterday's signals stay)")
+    channels = rt.channels(org_id)
+    run_alerts(rt.db, slug, today, channels)
 
 
 def reminders(org_id: int) -> None:
     """Hourly in working hours: remind receivers of handoffs nobody acknowledged in time (once each)."""
-    with org_scope(org_id):
+    with org_scope(org_id), recorded(runtime().db, org_id, "reminders"):
         _reminders(org_id)
 
 
@@ -107,7 +115,7 @@ def _reminders(org_id: int) -> None:
 def redeliver(org_id: int) -> None:
     """Every quarter hour: send again what failed for a passing reason: digests the same local day, rebuilt;
     alerts, handoffs and replies as they were rendered."""
-    with org_scope(org_id):
+    with org_scope(org_id), recorded(runtime().db, org_id, "redeliver"):
         _redeliver(org_id)
 
 
@@ -139,7 +147,7 @@ def member_digest(member_id: int, org_id: int | None = None) -> None:
     """One member's digest at their local time; the ledger makes a second run of the same day a no-op.
     (Jobs planned before the organization was an argument have none: the next plan replaces them.)"""
     if org_id is not None:
-        with org_scope(org_id):
+        with org_scope(org_id), recorded(runtime().db, org_id, "digests"):
             _member_digest(member_id)
     else:
         _member_digest(member_id)
