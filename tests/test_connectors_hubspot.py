@@ -205,3 +205,33 @@ def test_end_to_end_a_departed_decision_maker_raises_stakeholder_left(
         assert acme is not None
         left = session.scalars(select(Signal).where(Signal.kind == "stakeholder_left", Signal.account_id == acme.id))
         assert "9001" in {s.key for s in left}
+
+
+def test_the_cli_configures_tests_syncs_and_scores_a_hubspot_source(
+    db: Database, fake: tuple[FakeHubSpot, str], cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's flow for a SaaS source: `sources add`, `sources test`, `sync --source`, then signals."""
+    from cryptography.fernet import Fernet
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    server, url = fake
+    monkeypatch.setenv("TANDEM_SECRET_KEYS", Fernet.generate_key().decode())
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(app, list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    added = run("sources", "add", "hubspot", "crm", "--set", "access_token=pat-na1-test", "--set", f"base_url={url}")
+    assert "pat-na1-test" not in added
+    assert "companies readable" in run("sources", "test", "crm")
+    run("sync", "--source", "crm")
+    server.incremental = True  # the next sync reads changes since the stored cursor
+    run("sync", "--source", "crm")
+    assert any("/search" in path for path in server.paths())
+    run("score", "--as-of", "2026-11-21")
+    rows = json.loads(run("signals", "--json"))
+    left = {(r["account_name"], r["key"]) for r in rows if r["kind"] == "stakeholder_left"}
+    assert ("Acme Robotics", "9001") in left  # the same signal as from CSV exports
