@@ -111,3 +111,13 @@ def test_a_refused_key_says_what_to_check(api: responses.RequestsMock) -> None:
 def test_connection_test(api: responses.RequestsMock) -> None:
     api.get(f"{API}/customers", json={"object": "list", "url": "/v1/customers", "has_more": False, "data": []})
     assert source().test() == "Stripe: customers readable (none yet)"
+
+
+def test_a_deleted_customers_invoices_are_set_aside_and_the_rest_go_through(api: responses.RequestsMock) -> None:
+    api.get(f"{API}/events", json=fixture("events"))
+    api.get(f"{API}/customers/cus_Acme0001", json=fixture("customer_acme"))
+    api.get(f"{API}/customers/cus_Globex002", json={"id": "cus_Globex002", "object": "customer", "deleted": True})
+    batch = source({"created": 1793491200}).load()
+    assert {i.account_id for i in batch.invoices} == {"5001"}  # Acme's still come in
+    assert "in_0008" not in {i.invoice_id for i in batch.invoices}  # Globex's are no one's now
+    assert any("cus_Globex002" in str(p) for p in batch.problems)
