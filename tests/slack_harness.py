@@ -28,6 +28,7 @@ from bot.models import HandoffThread, Member
 from bot.orgs import get_org
 from bot.pipeline import run_score, run_sync
 from bot.settings import Settings
+from bot.tenancy import scope_session
 from integrations.files import FileSource
 from tests.fakes.slack_api import FakeSlack
 
@@ -157,6 +158,7 @@ class SlackEnv:
     def threads(self) -> list[tuple[str, str]]:
         """Handoff threads recorded so far: (channel, thread ts)."""
         with self.db.session() as session:
+            scope_session(session, self.org_id)  # the app's database role sees its organization's rows only
             return [(t.channel, t.thread_ref) for t in session.scalars(select(HandoffThread))]
 
     def responses(self) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from bot.db import Database
 from bot.models import Member
 from bot.settings import Settings
 from bot.teams import auth
+from bot.tenancy import scope_session
 from tests.fakes.bot_connector import OUTBOUND_TOKEN, FakeBotConnector
 from tests.slack_harness import load_demo
 
@@ -139,6 +140,7 @@ def load_pairs(db: Database) -> int:
     """The demo book with its real split: AMs in Slack, CSMs in Teams only."""
     org_id = load_demo(db, slack_only=False)
     with db.session() as session:
+        scope_session(session, org_id)  # as the app's database role would
         for member in session.scalars(select(Member).where(Member.teams_user_id.is_not(None))):
             member.slack_user_id = None
     return org_id
