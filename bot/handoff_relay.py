@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.db import Database
 from bot.delivery.channel import Channel
-from bot.delivery.compose import platforms_of, recipient
+from bot.delivery.compose import direct, platforms_of, recipient
 from bot.delivery.ledger import Outcome, deliver
 from bot.delivery.message import OutgoingMessage
 from bot.handoffs import due_reminders, other_threads, record_thread
@@ -94,7 +94,7 @@ def root_messages(db: Database, org_id: int, handoff_id: int, day: date, platfor
                 text = f"Handoff on {fmt.clean(account.name, fmt.NAME)} from {fmt.clean(summary.from_name, 100)}"
                 messages.append(
                     OutgoingMessage(
-                        recipient=recipient(member),
+                        recipient=direct(member),
                         kind="handoff",
                         subject=f"handoff:{h.id}",
                         day=day,
@@ -206,7 +206,7 @@ def send_reminders(
                 if platform not in channels:
                     continue
                 thread = threads.get(platform)
-                who = recipient(receiver)
+                who = direct(receiver)
                 messages.append(
                     OutgoingMessage(
                         recipient=replace(who, channel=thread.channel) if thread else who,

@@ -307,3 +307,15 @@ async def test_uninstall_marks_the_member_unreachable_and_reinstall_brings_them_
     await send(adapter, Activity(type="installationUpdate", action="add"))
     ref = reference_of(env.db, CHLOE)
     assert ref is not None and ref.reachable
+
+
+async def test_a_handoff_stays_in_direct_conversations_when_digests_go_to_a_channel(env: BotEnv) -> None:
+    with env.db.session() as session:
+        for member in session.scalars(select(Member)):
+            member.digest_channel = "C0DIGEST"  # a shared channel: replies there would never reach Tandem
+    adapter = env.adapter()
+    await send(adapter, "help")
+    await send(adapter, "handoff Northwind Logistics: renewal risk, please check the usage dip")
+    roots = [m for channel in env.channels.values() for m in channel.sent]
+    assert {m.kind for m in roots} == {"handoff"} and len(roots) == 2
+    assert all(m.recipient.channel is None for m in roots)

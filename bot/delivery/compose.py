@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from bot.delivery.message import OutgoingMessage, Recipient
@@ -20,6 +21,12 @@ def recipient(member: Member) -> Recipient:
         teams_user_id=member.teams_user_id,
         channel=member.digest_channel,
     )
+
+
+def direct(member: Member) -> Recipient:
+    """The member's own conversation with Tandem (their DM), whatever channel their digest goes to: a
+    handoff is a conversation between the pair, and replies are read from direct messages only."""
+    return replace(recipient(member), channel=None)
 
 
 def platforms_of(member: Member) -> list[str]:
