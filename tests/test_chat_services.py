@@ -149,7 +149,7 @@ def test_only_active_members_of_the_linked_workspace_get_through(db: Database, o
 
 
 def test_the_handoff_draft_asks_the_pair_for_their_next_step_before_a_close_renewal() -> None:
-    from bot.slack.modal import prefill
+    from bot.handoff_draft import prefill
     from bot.views import AccountAnswer, SignalLine
 
     today = date(2026, 11, 23)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pytest
@@ -223,7 +224,17 @@ async def test_handoff_button_form_and_submit_reach_the_slack_am(env: BotEnv) ->
     northwind = account_id(env.db, "Northwind Logistics")
     [form] = cards(await send(adapter, submit(act.submit_data(act.HANDOFF, northwind, []))))
     assert "Alice Martin" in json.dumps(form, ensure_ascii=False)
-    data = {**form["actions"][0]["data"], "topic": "risk", "note": "Champion went quiet"}
+    fields = {f["id"]: f for f in form["body"] if f["type"].startswith("Input.")}
+    assert set(fields) == {"topic", "note", "promises", "next_step", "due"}  # the structured handoff, as in Slack
+    assert fields["note"].get("value") and fields["next_step"].get("value")  # prefilled from the top signal
+    data = {
+        **form["actions"][0]["data"],
+        "topic": "risk",
+        "note": "Champion went quiet",
+        "promises": "A usage report by Friday",
+        "next_step": "Call the CFO",
+        "due": "2026-12-04",
+    }
     assert data["action"] == HANDOFF_SUBMIT
     message = submit(data)
     message.id = "submit-1"
@@ -233,6 +244,8 @@ async def test_handoff_button_form_and_submit_reach_the_slack_am(env: BotEnv) ->
     with env.db.session() as session:
         [handoff] = session.scalars(select(Handoff)).all()
         assert (handoff.topic, handoff.note, handoff.account_id) == ("risk", "Champion went quiet", northwind)
+        assert (handoff.promises, handoff.next_step) == ("A usage report by Friday", "Call the CFO")
+        assert handoff.due_date == date(2026, 12, 4)
     [root] = env.channels["slack"].sent
     assert root.kind == "handoff" and root.recipient.email == "alice.martin@tandem-demo.example"
     [own_copy] = env.channels["teams"].sent  # the sender's copy, in their Teams chat

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.handoffs import HandoffDraft
 from bot.render.cards_account import (
     account_card,
     chooser_card,
@@ -108,11 +109,14 @@ def test_conversation_cards_validate_and_keep_data_inert() -> None:
         chooser_card(chooser),
         no_match_card(hostile),
         help_card(),
-        handoff_form_card(7, hostile, "Alice"),
+        handoff_form_card(7, hostile, "Alice", HandoffDraft(topic="risk", note=hostile, next_step=hostile)),
     ):
         validate_card(card)
         text = json.dumps(card, ensure_ascii=False)
-        assert "](https://evil" not in text and "\u202e" not in text and "javascript:" not in text
+        assert "\u202e" not in text and "javascript:" not in text
+        # Markdown is inert in an input's value (it is edited, not rendered); everywhere else it is escaped.
+        shown = [e for e in card["body"] if not e["type"].startswith("Input.")]
+        assert "](https://evil" not in json.dumps(shown, ensure_ascii=False)
     assert len(chooser_card(chooser)["actions"]) == 5
     assert parse_chat_submit({"action": "choose_account", "account_id": 3}) == ("choose_account", 3, {})
     assert parse_chat_submit({"action": "handoff_submit", "account_id": 3, "note": "hi", "x": "y"})[2] == {"note": "hi"}

@@ -7,8 +7,10 @@ The same facts and actions as the Slack blocks in `blocks_chat.py`. Every piece 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from bot.handoffs import HandoffDraft
 from bot.render import actions as act
 from bot.render import format as fmt
 from bot.render.cards import CARD_BUDGET, Element, card, fact_set, open_action, plain, submit, text_block
@@ -20,6 +22,10 @@ from bot.views import AccountAnswer, AccountChooser, HandoffSummary
 HANDOFF_SUBMIT = "handoff_submit"
 NOTE_INPUT = "note"
 TOPIC_INPUT = "topic"
+PROMISES_INPUT = "promises"
+NEXT_STEP_INPUT = "next_step"
+DUE_INPUT = "due"
+FORM_INPUTS = (NOTE_INPUT, TOPIC_INPUT, PROMISES_INPUT, NEXT_STEP_INPUT, DUE_INPUT)
 MAX_CHOICES = 5
 MAX_STAKEHOLDERS = 6
 MAX_SIGNALS = 5
@@ -63,7 +69,7 @@ def parse_chat_submit(data: Any) -> tuple[str, int, dict[str, str]]:
     ident = data.get(key)
     if not isinstance(ident, int) or isinstance(ident, bool):
         raise ValueError("malformed action payload")
-    inputs = {k: v for k, v in data.items() if k in (NOTE_INPUT, TOPIC_INPUT) and isinstance(v, str)}
+    inputs = {k: v for k, v in data.items() if k in FORM_INPUTS and isinstance(v, str)}
     return action, ident, inputs
 
 
@@ -182,31 +188,56 @@ def account_card(a: AccountAnswer, shared_by: str | None = None) -> Element:
     return card(body, actions, account_fallback(a))
 
 
-def handoff_form_card(account_id: int, account_name: str, pair_name: str | None) -> Element:
-    """Teams' stand-in for Slack's handoff modal: topic, note, send."""
+def handoff_form_card(account_id: int, account_name: str, pair_name: str | None, draft: HandoffDraft) -> Element:
+    """Teams' stand-in for Slack's handoff modal: topic, note, promises, next step, due date; prefilled."""
     to = f" to {plain(pair_name, fmt.SHORT)}" if pair_name else ""
+    topics = ("risk", "opportunity", "request")
     body: list[Element] = [
         text_block(f"Hand off **{plain(account_name, fmt.NAME)}**{to}", weight="Bolder"),
         {
             "type": "Input.ChoiceSet",
             "id": TOPIC_INPUT,
             "label": "Topic",
-            "value": "request",
-            "choices": [{"title": t.capitalize(), "value": t} for t in ("risk", "opportunity", "request")],
+            "value": draft.topic if draft.topic in topics else "request",
+            "choices": [{"title": t.capitalize(), "value": t} for t in topics],
         },
+        _text_input(NOTE_INPUT, "What should your pair know or do?", draft.note, required=True),
+        _text_input(PROMISES_INPUT, "Promises made to the customer", draft.promises),
+        _text_input(NEXT_STEP_INPUT, "Next step", draft.next_step, multiline=False),
         {
-            "type": "Input.Text",
-            "id": NOTE_INPUT,
-            "label": "What should your pair know or do?",
-            "isMultiline": True,
-            "isRequired": True,
-            "errorMessage": "Say what your pair should know or do.",
-            "maxLength": 3000,
+            "type": "Input.Date",
+            "id": DUE_INPUT,
+            "label": "Due",
+            **({"value": draft.due_date.isoformat()} if draft.due_date else {}),
         },
     ]
     send = chat_submit(HANDOFF_SUBMIT, account_id=account_id)
     send["title"] = "Send handoff"
     return card(body, [send], f"Hand off {plain(account_name, fmt.NAME)}")
+
+
+def _text_input(ident: str, label: str, value: str | None, required: bool = False, multiline: bool = True) -> Element:
+    field: Element = {"type": "Input.Text", "id": ident, "label": label, "isMultiline": multiline, "maxLength": 3000}
+    if value:
+        field["value"] = fmt.clean(value, 3000, multiline=multiline)  # no control or direction characters
+    if required:
+        field["isRequired"], field["errorMessage"] = True, "Say what your pair should know or do."
+    return field
+
+
+def handoff_draft_of(inputs: dict[str, str]) -> HandoffDraft:
+    """The draft from a submitted form; a malformed date is left out rather than refused."""
+    try:
+        due = date.fromisoformat(inputs.get(DUE_INPUT, "").strip()[:10]) if inputs.get(DUE_INPUT) else None
+    except ValueError:
+        due = None
+    return HandoffDraft(
+        topic=inputs.get(TOPIC_INPUT) or "request",
+        note=inputs.get(NOTE_INPUT, "").strip(),
+        promises=inputs.get(PROMISES_INPUT, "").strip() or None,
+        next_step=inputs.get(NEXT_STEP_INPUT, "").strip() or None,
+        due_date=due,
+    )
 
 
 MODEL_INPUT_CHUNK = 2000

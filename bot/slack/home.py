@@ -8,6 +8,7 @@ from bot import audit
 from bot.account_view import build_account_answer
 from bot.chat_requests import model_input_as, today_for
 from bot.digest import member_accounts
+from bot.handoff_draft import prefill
 from bot.handoffs import HandoffDraft
 from bot.render import actions as act
 from bot.render import format as fmt
@@ -42,7 +43,7 @@ def handoff_modal_for(flows: SlackFlows, who: Who, account_id: int | None, note:
         if account_id is not None:
             answer = build_account_answer(session, actor.org.id, account_id, today_for(actor))
             accounts.append((answer.account_id, answer.name))
-            draft = modal.prefill(answer, actor.member.role, today_for(actor))
+            draft = prefill(answer, actor.member.role, today_for(actor))
         return modal.handoff_view(accounts, account_id, draft)
 
 

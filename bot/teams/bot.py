@@ -22,7 +22,7 @@ from botbuilder.schema import Activity
 from bot.handoffs import HandoffDraft, HandoffError
 from bot.membership import NotAMember
 from bot.render import actions as act
-from bot.render.cards_account import HANDOFF_SUBMIT, NOTE_INPUT, TOPIC_INPUT, help_card, parse_chat_submit
+from bot.render.cards_account import HANDOFF_SUBMIT, handoff_draft_of, help_card, parse_chat_submit
 from bot.teams.channel import activity_of
 from bot.teams.flows import NOT_A_MEMBER, TeamsFlows, TeamsReply, TeamsWho, notice
 from bot.teams.references import is_personal, mark_unreachable, store_reference, tenant_of
@@ -240,10 +240,9 @@ class TandemTeamsBot(TeamsActivityHandler):
         elif action == act.MODEL_INPUT:
             await self._say(context, await self._call(self.flows.model_input, who, ident))
         elif action == HANDOFF_SUBMIT:
-            note = inputs.get(NOTE_INPUT, "").strip()
-            if not note:
+            draft = handoff_draft_of(inputs)
+            if not draft.note:
                 await self._say(context, notice("Say what your pair should know or do."))
                 return
-            draft = HandoffDraft(topic=inputs.get(TOPIC_INPUT) or "request", note=note)
             conversation = context.activity.conversation.id if context.activity.conversation else ""
             await self._start(context, who, ident, draft, f"teams-submit:{conversation}:{context.activity.id}")

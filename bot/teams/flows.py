@@ -28,6 +28,7 @@ from bot.chat_requests import (
     today_for,
 )
 from bot.db import Database
+from bot.handoff_draft import prefill
 from bot.handoffs import (
     HandoffDraft,
     HandoffError,
@@ -213,7 +214,9 @@ class TeamsFlows:
                 pair = counterpart(session, account, actor.member)
             except HandoffError as exc:
                 return notice(f"Sorry: {exc}")
-            return TeamsReply(f"Hand off {account.name}", handoff_form_card(account.id, account.name, pair.name))
+            today = today_for(actor)
+            draft = prefill(build_account_answer(session, actor.org.id, account.id, today), actor.member.role, today)
+            return TeamsReply(f"Hand off {account.name}", handoff_form_card(account.id, account.name, pair.name, draft))
 
     def parse_handoff(self, who: TeamsWho, text: str) -> tuple[int | None, str, str]:
         """`handoff <account>: <note>` or `handoff <account name> <note>`: (account id, note, why not)."""
