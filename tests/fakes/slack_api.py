@@ -80,6 +80,7 @@ class SlackState:
     calls: list[Call] = field(default_factory=list)
     faults: dict[str, deque[Fault]] = field(default_factory=lambda: defaultdict(deque))
     ts_counter: int = 0
+    oauth_codes: set[str] = field(default_factory=set)  # issued by `authorize`, each exchanged once
 
 
 class FakeSlack:
@@ -193,10 +194,39 @@ class FakeSlack:
         self.state.messages[channel].append(message)
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
+    def _oauth_access(self, body: dict[str, Any]) -> dict[str, Any]:
+        """OAuth v2: a code issued by `authorize` becomes a bot token for workspace T9 (once)."""
+        code = str(body.get("code", ""))
+        if code not in self.state.oauth_codes:
+            return {"ok": False, "error": "invalid_code"}
+        self.state.oauth_codes.discard(code)
+        token = f"xoxb-installed-{len(self.tokens)}"
+        self.tokens.add(token)
+        return {
+            "ok": True,
+            "app_id": "A1",
+            "authed_user": {"id": "U0DEMOAM1"},
+            "scope": "chat:write,commands",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": "UBOT",
+            "team": {"id": "T9", "name": "Acme"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+
+    def authorize(self) -> str:
+        """What Slack does when an admin approves the install: a one-time code for the redirect."""
+        code = f"code-{len(self.state.oauth_codes) + 1}"
+        self.state.oauth_codes.add(code)
+        return code
+
     def api(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         s = self.state
         if method == "auth.test":
             return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BTANDEM"}
+        if method == "oauth.v2.access":
+            return self._oauth_access(body)
         if method == "chat.postMessage":
             return self._post(body)
         if method == "chat.postEphemeral":
@@ -306,7 +336,7 @@ class FakeSlack:
                         error = "ratelimited" if fault.status == 429 else "internal_error"
                         self._send(fault.status, {"ok": False, "error": error}, headers)
                         return
-                    if method != "auth.test" and token not in fake.tokens:
+                    if method not in ("auth.test", "oauth.v2.access") and token not in fake.tokens:
                         self._send(200, {"ok": False, "error": "invalid_auth"})
                         return
                     self._send(200, fake.api(method, body))
