@@ -123,6 +123,28 @@ def test_snooze_done_and_feedback_buttons(slack_env: SlackEnv) -> None:
         assert session.scalar(select(func.count()).select_from(Feedback)) == 1
 
 
+def test_done_not_useful_and_open_account_buttons(slack_env: SlackEnv) -> None:
+    with slack_env.db.session() as session:
+        signal = session.scalars(
+            select(Signal).join(Account).where(Account.am_email == "alice.martin@tandem-demo.example")
+        ).first()
+        assert signal is not None
+        value = act.button_value(signal.account_id, [signal.id])
+        account_name = session.get_one(Account, signal.account_id).name
+    slack_env.button(act.slack_action_id(act.DONE, 0), value)
+    slack_env.button(act.slack_action_id(act.FEEDBACK_NOT_USEFUL, 0), value)
+    wait_for(lambda: len(slack_env.responses()) >= 2)
+    assert any("Marked as done" in p["text"] for p in slack_env.responses())
+    before = len(slack_env.responses())
+    slack_env.button(act.slack_action_id(act.OPEN_ACCOUNT, 0), value)
+    opened = wait_for(lambda: slack_env.responses()[before:])[0]
+    validate_blocks(opened["blocks"])
+    assert account_name in _text_of(opened) and opened["replace_original"] is False  # the digest stays
+    with slack_env.db.session() as session:
+        assert session.get_one(Signal, signal.id).handled_at is not None
+        assert [f.useful for f in session.scalars(select(Feedback))] == [False]
+
+
 def test_a_handoff_round_trips_with_replies_mirrored_once(slack_env: SlackEnv) -> None:
     response = slack_env.command("/handoff", "Northwind Logistics: usage is falling, can you run a health check?")
     assert response.status_code == 200

@@ -9,10 +9,12 @@ from typing import Any
 from slack_sdk.models.views import View
 from sqlalchemy import select
 
+from bot.delivery.routing import chat_channels
 from bot.demo.generator import SAMPLE_ANCHOR
 from bot.digest import build_digest
 from bot.models import Member, Signal
 from bot.orgs import get_org
+from bot.pipeline import run_digests
 from bot.render import actions as act
 from bot.render.validate import validate_blocks
 from scoring.results import CRITICAL
@@ -99,3 +101,12 @@ def test_settings_are_edited_from_app_home_and_shape_the_digest(slack_env: Slack
     with slack_env.db.session() as session:
         critical = {s.kind for s in session.scalars(select(Signal)) if s.severity >= CRITICAL}
     assert not (shown_after & set(muted)) - critical  # muted kinds left the digest, critical ones excepted
+
+    # The next digest goes to the chosen channel, not to the DM.
+    report = run_digests(
+        slack_env.db, "default", day, chat_channels(slack_env.settings, slack_env.db, slack_env.org_id), [member.id]
+    )
+    assert report.count("sent") == 1
+    [posted] = slack_env.fake.posts("C0DIGEST")
+    validate_blocks(posted["blocks"])
+    assert not slack_env.fake.posts("D" + AM)
