@@ -93,6 +93,7 @@ class FakeSlack:
         """`method_limits`: method -> (burst, calls per second), answered past it with 429 + Retry-After."""
         self.tokens = set(tokens)
         self.state = SlackState()
+        self.socket_url: str | None = None  # a FakeSocketMode's URL, for apps.connections.open
         self.lock = threading.Lock()
         self.rate_limit = rate_limit_per_second
         self._window: deque[float] = deque()
@@ -227,6 +228,8 @@ class FakeSlack:
             return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BTANDEM"}
         if method == "oauth.v2.access":
             return self._oauth_access(body)
+        if method == "apps.connections.open":  # Socket Mode: where to open the WebSocket
+            return {"ok": True, "url": self.socket_url} if self.socket_url else {"ok": False, "error": "not_allowed"}
         if method == "chat.postMessage":
             return self._post(body)
         if method == "chat.postEphemeral":
