@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 from typing import Any
 
@@ -48,11 +49,10 @@ class FakeSocketMode:
         app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app)
         self._loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        self._loop.run_until_complete(site.start())
-        server = site._server
-        assert server is not None and server.sockets
-        self.port = server.sockets[0].getsockname()[1]
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))  # a free port, known before the site starts
+        self.port = sock.getsockname()[1]
+        self._loop.run_until_complete(web.SockSite(self._runner, sock).start())
         self._ready.set()
         self._loop.run_forever()
 
