@@ -1,11 +1,12 @@
 """Full syncs of the HubSpot and Zendesk connectors against a local fake API with per-request latency.
 
     .venv/bin/python benchmarks/bench_connectors.py [--accounts 10000] [--contacts-per 5] [--tickets 100000]
-        [--latency-ms 5]
+        [--latency-ms 5] [--postgres [URL]]
 
 A threaded loopback server generates the vendors' page shapes on the fly (nothing is read from the
-internet); each connector runs through its real client library. Prints wall time, requests and peak
-Python memory per connector. Target: both under 60 s.
+internet); each source runs the product's whole sync (`sync_source`: its real client library, account
+matching across sources, storage, the cursor) into a fresh database (SQLite by default). Prints wall time,
+requests, what was stored and peak memory per source. Target: both under 60 s, with bounded memory.
 """
 
 from __future__ import annotations
@@ -13,20 +14,30 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import sys
+import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from cryptography.fernet import Fernet
+
+from bot.crypto import SecretBox
+from bot.db import Database
+from bot.ingest import IngestReport
+from bot.settings import Settings
+from bot.sources import remember_source, stored_config, sync_source
 from integrations import hubspot, zendesk
-from integrations.base import SourceBatch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' fakes, run from anywhere
 from tests.fakes.loopback import LoopbackServer, QuietHandler
 
+ORG = "bench"
 ROLES = ["DECISION_MAKER", "CHAMPION", "END_USER", "INFLUENCER", ""]
 STATUSES = ["new", "open", "pending", "solved", "closed"]
 PRIORITIES = ["low", "normal", "high", "urgent", None]
@@ -149,19 +160,47 @@ def serve(apis: FakeApis) -> LoopbackServer:
     return LoopbackServer(Handler).start()
 
 
-def measure(label: str, apis: FakeApis, run: Callable[[], SourceBatch]) -> float:
+def measure(label: str, apis: FakeApis, run: Callable[[], IngestReport]) -> float:
     apis.requests = 0
     started = time.perf_counter()
-    batch = run()
+    report = run()
     elapsed = time.perf_counter() - started
     # Peak resident memory of the process so far (tracemalloc would slow the run down threefold).
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    counts = ", ".join(f"{k} {v}" for k, v in batch.counts().items() if v)
+    stored = ", ".join(f"{k} {v}" for k, v in report.created.items() if v)
     print(
         f"{label:8} {elapsed:6.1f} s  {apis.requests:5} requests  peak RSS {peak / 2**20:6.1f} MiB  "
-        f"{counts}; {len(batch.problems)} problems"
+        f"stored {stored}; {len(report.problems)} problems"
     )
     return elapsed
+
+
+def database(postgres: str | None) -> tuple[Database, Callable[[], None]]:
+    """A fresh database for the run, and how to drop it."""
+    if postgres is None:
+        folder = tempfile.mkdtemp(prefix="tandem-bench-")
+        lite = Database(f"sqlite:///{folder}/bench.db")
+        lite.migrate()
+
+        def remove() -> None:
+            lite.dispose()
+            shutil.rmtree(folder, ignore_errors=True)
+
+        return lite, remove
+    import psycopg
+
+    name = f"tandem_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    db = Database(f"{postgres.rsplit('/', 1)[0]}/{name}")
+    db.migrate()
+
+    def drop() -> None:
+        db.dispose()
+        with psycopg.connect(postgres, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return db, drop
 
 
 def main() -> None:
@@ -170,19 +209,32 @@ def main() -> None:
     parser.add_argument("--contacts-per", type=int, default=5)
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--latency-ms", type=float, default=5.0)
+    parser.add_argument(
+        "--postgres", nargs="?", const="postgresql://postgres@127.0.0.1:5432/postgres", default=None,
+        help="store into a throwaway PostgreSQL database (admin URL) instead of SQLite",
+    )  # fmt: skip
     args = parser.parse_args()
     apis = FakeApis(args.accounts, args.contacts_per, args.tickets, args.latency_ms / 1000)
     server = serve(apis)
     url = server.url
+    db, drop = database(args.postgres)
+    settings = Settings(database_url=db.url, secret_keys=Fernet.generate_key().decode())
+    box = SecretBox.from_settings(settings)
     print(
-        f"{args.accounts} accounts x {args.contacts_per} contacts, {args.tickets} tickets, {args.latency_ms} ms/request"
+        f"{args.accounts} accounts x {args.contacts_per} contacts, {args.tickets} tickets, "
+        f"{args.latency_ms} ms/request, into {db.dialect}"
     )
     hs = hubspot.Config(access_token="bench", base_url=url)
     zd = zendesk.Config(subdomain="bench", email="bench@vendor.example", api_token="bench", base_url=url)
-    took = measure("hubspot", apis, hubspot.connector("crm", hs, None).load)
-    took += measure("zendesk", apis, zendesk.connector("support", zd, None).load)
-    print(f"total    {took:6.1f} s  (target < 60 s)")
-    server.stop()
+    remember_source(db, ORG, "crm", stored_config("hubspot", hs, box))
+    remember_source(db, ORG, "support", stored_config("zendesk", zd, box))
+    try:
+        took = measure("hubspot", apis, lambda: sync_source(db, ORG, "crm", settings))
+        took += measure("zendesk", apis, lambda: sync_source(db, ORG, "support", settings))
+        print(f"total    {took:6.1f} s  (target < 60 s)")
+    finally:
+        server.stop()
+        drop()
 
 
 if __name__ == "__main__":
