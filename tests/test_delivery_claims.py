@@ -77,20 +77,25 @@ def test_a_second_worker_skips_a_message_being_sent_and_a_third_sees_it_sent(db:
         assert _lock_is_free(db, delivery_id)  # released once the send is recorded
 
 
-def test_a_pending_message_nobody_is_sending_is_sent_on_the_next_attempt(db: Database) -> None:
-    org_id, message = _message(db)
-    with db.session() as session:  # as a worker killed between its record and its send leaves it
+def _begun(db: Database, org_id: int, message: OutgoingMessage) -> None:
+    """The ledger row a worker leaves when it dies after beginning a send: pending, one attempt."""
+    with db.session() as session:
         session.add(
             Delivery(
                 org_id=org_id,
                 idempotency_key=message.idempotency_key,
                 member_id=message.recipient.member_id,
-                platform="slack",
-                kind="digest",
+                platform=message.platform,
+                kind=message.kind,
                 status="pending",
                 attempts=1,
             )
         )
+
+
+def test_a_pending_message_nobody_is_sending_is_sent_on_the_next_attempt(db: Database) -> None:
+    org_id, message = _message(db)
+    _begun(db, org_id, message)  # as a worker killed between its record and its send leaves it
     platform = SlowPlatform()
     platform.release.set()
     assert deliver(db, org_id, platform, message).status == "sent"
@@ -106,18 +111,7 @@ class LandedPlatform(SlowPlatform):
 
 def test_a_send_that_landed_before_a_crash_is_recorded_not_repeated(db: Database) -> None:
     org_id, message = _message(db)
-    with db.session() as session:
-        session.add(
-            Delivery(
-                org_id=org_id,
-                idempotency_key=message.idempotency_key,
-                member_id=message.recipient.member_id,
-                platform="slack",
-                kind="digest",
-                status="pending",
-                attempts=1,  # the send was begun
-            )
-        )
+    _begun(db, org_id, message)  # the send was begun, then the worker died
     platform = LandedPlatform()
     assert deliver(db, org_id, platform, message) == Outcome("skipped", "ts:landed")
     assert platform.sent == []

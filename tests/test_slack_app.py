@@ -107,13 +107,18 @@ def test_stakeholder_departure_alerts_each_owner_once(slack_env: SlackEnv) -> No
     assert second.outcomes == [] and len(slack_env.fake.posts()) == 2
 
 
-def test_snooze_done_and_feedback_buttons(slack_env: SlackEnv) -> None:
-    with slack_env.db.session() as session:
+def _alices_signal(env: SlackEnv) -> tuple[Signal, str]:
+    """A signal on one of the AM's accounts, and the value its digest buttons carry."""
+    with env.db.session() as session:
         signal = session.scalars(
             select(Signal).join(Account).where(Account.am_email == "alice.martin@tandem-demo.example")
         ).first()
         assert signal is not None
-        value = act.button_value(signal.account_id, [signal.id])
+        return signal, act.button_value(signal.account_id, [signal.id])
+
+
+def test_snooze_done_and_feedback_buttons(slack_env: SlackEnv) -> None:
+    signal, value = _alices_signal(slack_env)
     slack_env.button(act.slack_action_id(act.SNOOZE, 0), value)
     slack_env.button(act.slack_action_id(act.FEEDBACK_USEFUL, 0), value)
     wait_for(lambda: len(slack_env.responses()) >= 2)
@@ -124,12 +129,8 @@ def test_snooze_done_and_feedback_buttons(slack_env: SlackEnv) -> None:
 
 
 def test_done_not_useful_and_open_account_buttons(slack_env: SlackEnv) -> None:
+    signal, value = _alices_signal(slack_env)
     with slack_env.db.session() as session:
-        signal = session.scalars(
-            select(Signal).join(Account).where(Account.am_email == "alice.martin@tandem-demo.example")
-        ).first()
-        assert signal is not None
-        value = act.button_value(signal.account_id, [signal.id])
         account_name = session.get_one(Account, signal.account_id).name
     slack_env.button(act.slack_action_id(act.DONE, 0), value)
     slack_env.button(act.slack_action_id(act.FEEDBACK_NOT_USEFUL, 0), value)
