@@ -177,6 +177,20 @@ def signals(
 
 
 @app.command()
+def feedback(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per signal kind.")] = False,
+    org: OrgOpt = None,
+) -> None:
+    """How useful people found each kind of digest item (their Useful / Not useful), noisiest first."""
+    with open_db().session() as session:
+        try:
+            rows = reports.feedback_rows(session, get_org(session, org_slug(org)).id)
+        except LookupError as exc:
+            raise fail(str(exc)) from None
+    _emit(rows, as_json, ["kind", "ratings", "useful", "not_useful", "not_useful_share"])
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 3000,

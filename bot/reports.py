@@ -8,11 +8,11 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from bot.ingest import IngestReport
-from bot.models import Account, HealthScore, Signal
+from bot.models import Account, Feedback, HealthScore, Signal
 from bot.pipeline import DeliveryReport
 from bot.render.text import alert_text, digest_text
 from scoring.results import SEVERITY_NAMES
@@ -114,6 +114,22 @@ def signal_rows(session: Session, org_id: int) -> list[dict[str, Any]]:
         }
         for s, external_id, name in rows
     ]
+
+
+def feedback_rows(session: Session, org_id: int) -> list[dict[str, Any]]:
+    """Per signal kind, how people rated its digest items: the noisiest kinds first, to tune their thresholds
+    (`PUT /admin/orgs/<slug>/settings`)."""
+    useful = func.sum(case((Feedback.useful.is_(True), 1), else_=0))
+    rows = session.execute(
+        select(Feedback.kind, func.count(), useful).where(Feedback.org_id == org_id).group_by(Feedback.kind)
+    )
+    shaped = [
+        {"kind": kind, "ratings": total, "useful": int(yes or 0), "not_useful": total - int(yes or 0)}
+        for kind, total, yes in rows
+    ]
+    for row in shaped:
+        row["not_useful_share"] = round(row["not_useful"] / row["ratings"], 2)
+    return sorted(shaped, key=lambda r: (-r["not_useful_share"], -r["ratings"], r["kind"]))
 
 
 def print_table(console: Console, rows: list[dict[str, Any]], columns: list[str]) -> None:

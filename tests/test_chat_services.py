@@ -172,3 +172,26 @@ def test_the_handoff_draft_asks_the_pair_for_their_next_step_before_a_close_rene
     assert prefill(answer(40), "csm", today).next_step == "Call the sponsor"
     assert prefill(answer(3), "am", today).due_date == today + timedelta(days=2)  # half the time left
     assert prefill(answer(200), "am", today).due_date is None and prefill(answer(None), "am", today).due_date is None
+
+
+def test_feedback_is_reported_per_kind_noisiest_first(db: Database, org_id: int) -> None:
+    from bot.reports import feedback_rows
+
+    am, csm, account = _members(db, org_id)
+    with db.session() as session:
+        signals = {
+            kind: Signal(org_id=org_id, account_id=account.id, kind=kind, severity=2, title=kind)
+            for kind in ("usage_drop", "expansion")
+        }
+        session.add_all(signals.values())
+        session.flush()
+        ids = {kind: [s.id] for kind, s in signals.items()}
+        for member in (session.get_one(Member, am.id), session.get_one(Member, csm.id)):
+            record_feedback(session, member, ids["usage_drop"], useful=False)
+            record_feedback(session, member, ids["expansion"], useful=member.id == am.id)
+    with db.session() as session:
+        rows = feedback_rows(session, org_id)
+    assert [(r["kind"], r["ratings"], r["useful"], r["not_useful_share"]) for r in rows] == [
+        ("usage_drop", 2, 0, 1.0),
+        ("expansion", 2, 1, 0.5),
+    ]
