@@ -124,3 +124,25 @@ def test_conversation_cards_validate_and_keep_data_inert() -> None:
     for bad in bad_payloads:
         with pytest.raises(ValueError):
             parse_chat_submit(bad)
+
+
+async def test_a_single_tenant_app_gets_its_tokens_from_its_own_tenant() -> None:
+    """MICROSOFT_APP_TENANT_ID: outbound tokens come from that tenant's authority, not botframework.com."""
+    from botframework.connector.auth import AuthenticationConstants, ClaimsIdentity
+
+    from bot.settings import Settings
+    from bot.teams.auth import bot_framework_authentication
+
+    identity = ClaimsIdentity(
+        {AuthenticationConstants.AUDIENCE_CLAIM: "app-1", AuthenticationConstants.APP_ID_CLAIM: "app-1"}, True
+    )
+    authorities = []
+    for tenant in ("contoso-tenant-id", None):
+        settings = Settings(microsoft_app_id="app-1", microsoft_app_password="pw", microsoft_app_tenant_id=tenant)
+        factory = bot_framework_authentication(settings).create_connector_factory(identity)
+        client = await factory.create("https://smba.example/", "https://api.botframework.com")
+        authorities.append(client.config.credentials.oauth_endpoint)
+    assert authorities == [
+        "https://login.microsoftonline.com/contoso-tenant-id",
+        "https://login.microsoftonline.com/botframework.com",  # multi-tenant: the Bot Framework's own
+    ]
