@@ -187,6 +187,9 @@ def feedback(
             rows = reports.feedback_rows(session, get_org(session, org_slug(org)).id)
         except LookupError as exc:
             raise fail(str(exc)) from None
+    if not rows and not as_json:
+        out.print("No ratings yet: people rate digest items with their Useful / Not useful buttons.")
+        return
     _emit(rows, as_json, ["kind", "ratings", "useful", "not_useful", "not_useful_share"])
 
 
