@@ -9,6 +9,7 @@ before re-sending, and a row that was sent meanwhile is skipped.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, select
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from bot.delivery.message import OutgoingMessage
 from bot.models import Delivery
+
+log = logging.getLogger(__name__)
 
 RETRY_AFTER = timedelta(minutes=10)  # a send in flight takes seconds; ten minutes on, it is over
 GIVE_UP_AFTER = timedelta(hours=20)
@@ -44,7 +47,13 @@ def messages_to_retry(session: Session, org_id: int, now: datetime) -> list[Outg
         .where(_worth_retrying(org_id, now), Delivery.kind != "digest", Delivery.message.is_not(None))
         .order_by(Delivery.id)
     )
-    return [OutgoingMessage.from_ledger(message) for message in kept if message]
+    messages = []
+    for message in kept:
+        try:
+            messages.append(OutgoingMessage.from_ledger(message or {}))
+        except (KeyError, TypeError, ValueError):  # a copy this version cannot read: the others still go
+            log.warning("a stored message could not be read for a retry; skipped")
+    return messages
 
 
 def _worth_retrying(org_id: int, now: datetime) -> ColumnElement[bool]:
