@@ -82,6 +82,8 @@ def erase_person(session: Session, org: Organization, email: str) -> ErasureRepo
         session.execute(update(Account).where(Account.org_id == org.id, owner == email).values({owner: None}))
     session.execute(update(Note).where(Note.org_id == org.id, Note.author_email == email).values(author_email=None))
     needles = sorted({n for n in needles if len(n) >= MIN_NEEDLE}, key=len, reverse=True)
+    if not needles:  # nothing long enough to search for (an empty pattern would match every text)
+        return report
     pattern = re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE)
     for model, texts, documents in NAMED_IN:
         changed = _redact_rows(session, model, org.id, texts, documents, pattern)

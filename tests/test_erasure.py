@@ -14,7 +14,7 @@ from bot.cli import app
 from bot.db import Database
 from bot.delivery.routing import outbox_channels
 from bot.handoffs import HandoffDraft, add_reply, start_handoff
-from bot.models import Account, Alert, Contact, Digest, Handoff, Member, ModelText, Signal
+from bot.models import Account, Alert, Contact, Digest, Handoff, Member, ModelText, Note, Signal
 from bot.orgs import get_org
 from bot.pipeline import run_alerts, run_digests, run_score
 from tests.test_isolation import load_two_orgs
@@ -91,3 +91,13 @@ def test_erasing_a_contact_and_a_member_leaves_no_trace_of_either(
         kept = session.scalars(select(Contact).where(Contact.org_id == blue.id, Contact.external_id == "C1")).one()
         assert (kept.name, kept.email) == ANN[::-1]  # another organization's data is its own
         assert session.scalar(select(func.count()).select_from(ModelText)) == 0  # rebuilt from the redacted text
+
+
+def test_an_address_too_short_to_search_for_redacts_nothing(db: Database, tmp_path: Path) -> None:
+    from bot.erasure import erase_person
+
+    load_two_orgs(db, tmp_path)
+    with db.session() as session:
+        report = erase_person(session, get_org(session, "red"), "a@b")
+        notes = [n.body for n in session.scalars(select(Note).where(Note.org_id == get_org(session, "red").id))]
+    assert report.texts == 0 and all(body and "[erased]" not in body for body in notes)
