@@ -24,7 +24,7 @@ from pydantic import Field, SecretStr, ValidationError
 from urllib3.util.retry import Retry
 
 from integrations.base import Problem, SourceBatch, SourceError
-from integrations.files import describe_error
+from integrations.hubspot_payloads import associated, epoch_ms, next_after, parse_when, reason_of, whole_number
 from integrations.records import AccountRecord, ContactRecord, ContactRole
 from integrations.remote_api import RemoteApiConfig
 
@@ -162,7 +162,7 @@ class HubSpotSource:
         while True:
             page = self._call(kind, self._basic[kind].get_page, limit=PAGE, after=after, **params)
             yield from page.get("results", [])
-            after = _next(page)
+            after = next_after(page)
             if not after:
                 return
 
@@ -181,11 +181,11 @@ class HubSpotSource:
             page = self._call(kind, self._search_api[kind].do_search, public_object_search_request=request)
             results = page.get("results", [])
             yield from results
-            after = _next(page)
+            after = next_after(page)
             if not after:
                 return
             if int(after) + SEARCH_PAGE > SEARCH_WINDOW:
-                last = _ms(results[-1]["properties"].get(prop)) if results else floor
+                last = epoch_ms(results[-1]["properties"].get(prop)) if results else floor
                 if last <= floor:
                     raise SourceError(f"over {SEARCH_WINDOW} HubSpot {kind} share one modified time: run a full sync")
                 floor, after = last, None  # results are sorted: restart the window at the last one seen
@@ -231,7 +231,7 @@ class HubSpotSource:
             try:
                 batch.accounts.append(self._account(company, owners, renewals))
             except (ValidationError, ValueError) as exc:
-                batch.problems.append(Problem(f"hubspot company {company['id']}", _reason(exc)))
+                batch.problems.append(Problem(f"hubspot company {company['id']}", reason_of(exc)))
         known = {a.account_id for a in batch.accounts}
         for contact, company_id in contacts:
             where = f"hubspot contact {contact['id']}"
@@ -241,7 +241,7 @@ class HubSpotSource:
             try:
                 batch.contacts.append(self._contact(contact, company_id))
             except (ValidationError, ValueError) as exc:
-                batch.problems.append(Problem(where, _reason(exc)))
+                batch.problems.append(Problem(where, reason_of(exc)))
         batch.cursor = {"since": (started - OVERLAP).isoformat()}
         return batch
 
@@ -250,14 +250,14 @@ class HubSpotSource:
         while True:
             page = self._call("owners", self._owners_api.get_page, limit=PAGE, after=after)
             yield from page.get("results", [])
-            after = _next(page)
+            after = next_after(page)
             if not after:
                 return
 
     def _full(self) -> tuple[dict[str, Any], list[tuple[Any, str]], dict[str, date]]:
         companies = {c["id"]: c for c in self._pages("companies", properties=self._company_props())}
         deals = [
-            (d, _associated(d, "companies"))
+            (d, associated(d, "companies"))
             for d in self._pages("deals", properties=self._deal_props(), associations=["companies"])
         ]
         renewals = self._renewals(deals)
@@ -266,7 +266,7 @@ class HubSpotSource:
             for c in self._pages(
                 "contacts", properties=self._contact_props(), associations=["companies"], archived=archived
             ):
-                company_id = c["properties"].get("associatedcompanyid") or next(iter(_associated(c, "companies")), None)
+                company_id = c["properties"].get("associatedcompanyid") or next(iter(associated(c, "companies")), None)
                 if company_id:
                     contacts.append((c, str(company_id)))
         return companies, contacts, renewals
@@ -286,7 +286,7 @@ class HubSpotSource:
         changed += [
             c
             for c in self._pages("contacts", properties=self._contact_props(), archived=True)
-            if not c.get("archivedAt") or _when(c["archivedAt"]) >= since
+            if not c.get("archivedAt") or parse_when(c["archivedAt"]) >= since
         ]
         orphans = [c["id"] for c in changed if not c["properties"].get("associatedcompanyid")]
         linked = self._associations("contacts", "companies", orphans) if orphans else {}
@@ -356,7 +356,7 @@ class HubSpotSource:
             arr=p.get(cfg.arr_property),
             currency=cfg.currency,
             plan=p.get(cfg.plan_property),
-            seats_purchased=_number(p.get(cfg.seats_property)) if cfg.seats_property else None,
+            seats_purchased=whole_number(p.get(cfg.seats_property)) if cfg.seats_property else None,
             renewal_date=renewal,
             segment=p.get(cfg.segment_property) if cfg.segment_property else None,
             crm_url=url,
@@ -382,32 +382,3 @@ class HubSpotSource:
             status="left" if left else "active",
             updated_at=(contact.get("archivedAt") if archived else None) or contact.get("updatedAt"),
         )
-
-
-def _associated(obj: dict[str, Any], kind: str) -> list[str]:
-    return [str(a["id"]) for a in (obj.get("associations") or {}).get(kind, {}).get("results", [])]
-
-
-def _next(page: dict[str, Any]) -> str | None:
-    return ((page.get("paging") or {}).get("next") or {}).get("after")
-
-
-def _when(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def _number(value: str | None) -> int | None:
-    return int(float(value)) if value not in (None, "") else None
-
-
-def _ms(value: str | None) -> int:
-    """A modified-date property as epoch milliseconds (the search API returns ISO strings)."""
-    if not value:
-        return 0
-    if value.isdigit():
-        return int(value)
-    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
-
-
-def _reason(exc: Exception) -> str:
-    return describe_error(exc) if isinstance(exc, ValidationError) else str(exc)

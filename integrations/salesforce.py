@@ -17,7 +17,6 @@ Authentication, in this order of precedence (see Config):
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -34,12 +33,12 @@ from integrations.base import Problem, SourceBatch, SourceError
 from integrations.files import describe_error
 from integrations.records import AccountRecord, ContactRecord, ContactRole
 from integrations.remote_api import RemoteApiConfig
+from integrations.salesforce_throttle import ThrottledSession
 
 KIND = "salesforce"
 IDS_PER_QUERY = 200  # ids inlined in one SOQL IN (...): keeps the GET URL well under Salesforce's 16k limit
 # Transactions that commit during a sync may carry a SystemModstamp from just before it started.
 OVERLAP = timedelta(minutes=2)
-MAX_WAIT = 300.0  # the longest single Retry-After honoured, in seconds
 CONTACT_FIELDS = ("Id", "AccountId", "FirstName", "LastName", "Email", "Phone", "Title", "IsDeleted", "SystemModstamp")
 API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")  # field names go into SOQL: nothing else may
 DEFAULT_ROLES: dict[str, ContactRole] = {
@@ -122,29 +121,6 @@ def connector(name: str, config: Config, cursor: dict[str, Any] | None, full: bo
     return SalesforceSource(name, config, cursor, full)
 
 
-class _Session(requests.Session):
-    """Waits out Salesforce's throttling: REQUEST_LIMIT_EXCEEDED comes as a 403 (which urllib3's retry
-    cannot tell from a permission refusal), and a 429 with Retry-After from some edges. The last answer
-    goes back to simple-salesforce, which raises it."""
-
-    def __init__(self, retries: int, backoff: float) -> None:
-        super().__init__()
-        self.retries, self.backoff, self.count = retries, backoff, 0
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        for attempt in range(self.retries + 1):
-            self.count += 1
-            response = super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
-            limited = response.status_code == 429 or (
-                response.status_code == 403 and "REQUEST_LIMIT_EXCEEDED" in response.text
-            )
-            if not limited or attempt == self.retries:
-                return response
-            after = response.headers.get("Retry-After", "")
-            time.sleep(min(float(after), MAX_WAIT) if after.isdigit() else self.backoff * 2**attempt)
-        raise AssertionError("unreachable")
-
-
 def _quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -173,8 +149,8 @@ class SalesforceSource:
         self.name = name
         self.config = config
         self.since = None if full or not cursor or not cursor.get("since") else datetime.fromisoformat(cursor["since"])
-        self.session = _Session(config.max_retries, config.retry_backoff)
-        # 5xx are retried by urllib3; throttling by _Session above.
+        self.session = ThrottledSession(config.max_retries, config.retry_backoff)
+        # 5xx are retried by urllib3; throttling by ThrottledSession.
         adapter = HTTPAdapter(
             max_retries=Retry(
                 total=config.max_retries,
