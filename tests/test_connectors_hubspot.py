@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.db import Database
 from bot.ingest import Ingestor
-from bot.models import Account, Contact, Signal
+from bot.models import Account, Contact, Member, Signal
 from bot.orgs import ensure_org, get_org
 from bot.rescore import rescore
 from integrations import hubspot
@@ -235,3 +235,10 @@ def test_the_cli_configures_tests_syncs_and_scores_a_hubspot_source(
     rows = json.loads(run("signals", "--json"))
     left = {(r["account_name"], r["key"]) for r in rows if r["kind"] == "stakeholder_left"}
     assert ("Acme Robotics", "9001") in left  # the same signal as from CSV exports
+    with db.session() as session:  # the team, as a team file or the admin API would give it
+        org_id = get_org(session, "default").id
+        session.add(Member(org_id=org_id, email="alice@vendor.example", name="Alice", role="am"))
+        session.add(Member(org_id=org_id, email="bruno@vendor.example", name="Bruno", role="csm"))
+    digests = run("digest", "--as-of", "2026-11-21")
+    alice = digests.split("Tandem digest for Alice", 1)[1].split("Tandem digest for", 1)[0]
+    assert "Acme Robotics" in alice  # the owner's morning digest, built from HubSpot's records
