@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.account_view import deterministic_brief
-from bot.db import Database
+from bot.db import Database, org_scope
 from bot.llm import BRIEF, OPENING, Writer, model_input_for
 from bot.llm.writer import Pending, Written
 from bot.models import Member, Note, Organization, Signal, Ticket
@@ -135,7 +135,7 @@ def complete(db: Database, writer: Writer, step: Written | Pending) -> Written:
     answered = writer.call(step)
     if isinstance(answered, Written):
         return answered
-    with db.session() as session:
+    with org_scope(answered.pending.org_id), db.session() as session:  # stored in the text's organization
         return writer.keep(session, answered)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot import audit
 from bot.account_view import build_account_answer
 from bot.briefs import apply_brief, complete, prepare_brief
-from bot.db import Database, org_scope
+from bot.db import Database
 from bot.digest import member_accounts
 from bot.handoffs import HandoffDraft, HandoffError, acknowledge, mark_done, start_handoff
 from bot.llm import Writer
@@ -70,9 +70,7 @@ def answer_with_brief(
             return None
         step = prepare_brief(session, actor.org.id, answer, writer)
         shared_by = actor.member.name if shared else None
-        org_id = actor.org.id
-    with org_scope(org_id):  # the brief is stored in the actor's organization
-        apply_brief(answer, complete(db, writer, step))  # the model call, no transaction open
+    apply_brief(answer, complete(db, writer, step))  # the model call, no transaction open
     return answer, shared_by
 
 
