@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -22,7 +22,7 @@ from pydantic import Field, SecretStr, ValidationError
 from integrations.base import Problem, SourceBatch, SourceError
 from integrations.files import describe_error
 from integrations.records import TicketRecord
-from integrations.remote_api import RateLimitedApiConfig
+from integrations.remote_api import AccountMatchedSource, RateLimitedApiConfig
 
 KIND = "freshdesk"
 PER_PAGE = 100  # the API's maximum
@@ -51,18 +51,6 @@ class Config(RateLimitedApiConfig):
     history_days: int = Field(365, gt=0)  # how far back the first sync reads
 
 
-def connector(
-    name: str,
-    config: Config,
-    cursor: dict[str, Any] | None,
-    full: bool = False,
-    accounts: Mapping[str, str | None] | None = None,
-) -> FreshdeskSource:
-    """`accounts` (account id -> domain, from storage) enables domain matching and sets aside tickets
-    of companies that match no known account instead of failing the whole batch at storage."""
-    return FreshdeskSource(name, config, cursor, full, accounts)
-
-
 def _when(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
@@ -83,21 +71,13 @@ class _Truncated(Exception):
     """A list endpoint had more pages than it serves."""
 
 
-class FreshdeskSource:
-    def __init__(
-        self,
-        name: str,
-        config: Config,
-        cursor: dict[str, Any] | None,
-        full: bool,
-        accounts: Mapping[str, str | None] | None,
-    ) -> None:
-        self.name = name
-        self.config = config
-        since = None if full or not cursor else cursor.get("updated_since")
+class FreshdeskSource(AccountMatchedSource[Config]):
+    def resume(self, cursor: dict[str, Any] | None) -> None:
+        since = cursor.get("updated_since") if cursor else None
         self.since = _when(since) if since else None
-        self.accounts = accounts
-        self.by_domain = {d.lower(): a for a, d in (accounts or {}).items() if d}
+
+    def connect(self) -> None:
+        config = self.config
         self.skipped = 0  # tickets with neither a company nor a known requester domain
         self.requests = 0
         self.host = (config.base_url or f"https://{config.domain}.freshdesk.com").rstrip("/")
@@ -309,3 +289,6 @@ class FreshdeskSource:
             body=t.get("description_text"),
             csat=csat,
         )
+
+
+connector = FreshdeskSource  # the kind's factory: (name, config, cursor, full, accounts)

@@ -9,7 +9,7 @@ paid) that a `created` filter on invoices alone would miss.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -23,7 +23,7 @@ from urllib3.util.retry import Retry
 from integrations.base import Problem, SourceBatch, SourceError
 from integrations.files import describe_error
 from integrations.records import AccountRecord, InvoiceRecord
-from integrations.remote_api import RemoteApiConfig
+from integrations.remote_api import AccountMatchedSource, RemoteApiConfig
 
 KIND = "stripe"
 PAGE = 100
@@ -67,32 +67,12 @@ class Config(RemoteApiConfig):
     max_retries: int = Field(4, ge=0, le=10)
 
 
-def connector(
-    name: str,
-    config: Config,
-    cursor: dict[str, Any] | None,
-    full: bool = False,
-    accounts: Mapping[str, str | None] | None = None,
-) -> StripeSource:
-    """`accounts` (account id -> domain, from storage) enables domain matching and sets aside customers
-    that match no known account instead of failing the whole batch at storage."""
-    return StripeSource(name, config, cursor, full, accounts)
+class StripeSource(AccountMatchedSource[Config]):
+    def resume(self, cursor: dict[str, Any] | None) -> None:
+        self.since: int | None = int(cursor["created"]) if cursor and "created" in cursor else None
 
-
-class StripeSource:
-    def __init__(
-        self,
-        name: str,
-        config: Config,
-        cursor: dict[str, Any] | None,
-        full: bool,
-        accounts: Mapping[str, str | None] | None,
-    ) -> None:
-        self.name = name
-        self.config = config
-        self.since: int | None = None if full or not cursor or "created" not in cursor else int(cursor["created"])
-        self.accounts = accounts
-        self.by_domain = {d.lower(): a for a, d in (accounts or {}).items() if d}
+    def connect(self) -> None:
+        config = self.config
         self.requests = 0
         # Stripe's client retries 5xx, 409 and network errors itself (max_network_retries) but not a
         # plain 429: the session's urllib3 retry waits those out, honouring Retry-After.
@@ -341,3 +321,6 @@ class _errors:
             raise SourceError(f"cannot reach Stripe: {exc.user_message}") from exc
         if isinstance(exc, stripe.StripeError):
             raise SourceError(f"Stripe answered {exc.http_status}: {exc.user_message}") from exc
+
+
+connector = StripeSource  # the kind's factory: (name, config, cursor, full, accounts)

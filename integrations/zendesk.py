@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +26,7 @@ from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyExce
 from integrations.base import Problem, SourceBatch, SourceError
 from integrations.files import describe_error
 from integrations.records import TicketRecord
-from integrations.remote_api import RateLimitedApiConfig
+from integrations.remote_api import AccountMatchedSource, RateLimitedApiConfig
 
 KIND = "zendesk"
 SHOW_MANY = 100  # organizations/show_many takes at most 100 ids
@@ -53,18 +53,6 @@ class Config(RateLimitedApiConfig):
     account_map: dict[str, str] = Field(default_factory=dict)  # Zendesk organization id -> account id
     history_days: int = Field(365, gt=0)  # how far back the first sync reads
     per_page: int = Field(1000, ge=1, le=1000)
-
-
-def connector(
-    name: str,
-    config: Config,
-    cursor: dict[str, Any] | None,
-    full: bool = False,
-    accounts: Mapping[str, str | None] | None = None,
-) -> ZendeskSource:
-    """`accounts` (account id -> domain, from storage) enables domain matching and sets aside tickets
-    of organizations that match no known account instead of failing the whole batch at storage."""
-    return ZendeskSource(name, config, cursor, full, accounts)
 
 
 class _Transport(HTTPAdapter):
@@ -110,20 +98,12 @@ class _Ticket:
         )
 
 
-class ZendeskSource:
-    def __init__(
-        self,
-        name: str,
-        config: Config,
-        cursor: dict[str, Any] | None,
-        full: bool,
-        accounts: Mapping[str, str | None] | None,
-    ) -> None:
-        self.name = name
-        self.config = config
-        self.after_cursor = None if full or not cursor else cursor.get("after_cursor")
-        self.accounts = accounts
-        self.by_domain = {d.lower(): a for a, d in (accounts or {}).items() if d}
+class ZendeskSource(AccountMatchedSource[Config]):
+    def resume(self, cursor: dict[str, Any] | None) -> None:
+        self.after_cursor = cursor.get("after_cursor") if cursor else None
+
+    def connect(self) -> None:
+        config = self.config
         self.skipped = 0  # tickets without an organization: not a customer's
         origin = f"https://{config.subdomain}.zendesk.com"
         retries = Retry(
@@ -278,3 +258,6 @@ def _detail(response: Any) -> str:
         return json.dumps(response.json())[:300]
     except ValueError:
         return str(response.text)[:300]
+
+
+connector = ZendeskSource  # the kind's factory: (name, config, cursor, full, accounts)
