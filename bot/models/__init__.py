@@ -3,7 +3,7 @@
 from bot.models.base import Base, OrgOwned, utcnow
 from bot.models.book import Account, Contact, Invoice, Note, Ticket, UsageDay
 from bot.models.chat import AuditEntry, ChatInstallation, ChatLink, ConversationRef
-from bot.models.messages import Alert, Delivery, Digest, Feedback, Handoff, HandoffMessage, HandoffThread
+from bot.models.messages import Alert, Delivery, Digest, Feedback, Handoff, HandoffMessage, HandoffThread, PlannedDigest
 from bot.models.org import ROLES, Member, Organization
 from bot.models.signals import HealthScore, ModelText, Signal
 from bot.models.sync import ChangeEvent, JobRun, SourceState, SyncRun
@@ -33,6 +33,7 @@ __all__ = [
     "Note",
     "OrgOwned",
     "Organization",
+    "PlannedDigest",
     "Signal",
     "SourceState",
     "SyncRun",
