@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -19,6 +20,7 @@ from bot.localtime import local_day
 from bot.metrics import FAILURES
 from bot.models import Member, Organization, SourceState, utcnow
 from bot.pipeline import run_alerts, run_digests, run_score
+from bot.scheduler import planned
 from bot.scheduler.claims import claim_org
 from bot.settings import Settings
 from bot.sources import sync_source
@@ -31,6 +33,7 @@ class Runtime:
     settings: Settings
     db: Database
     channels: Callable[[int], dict[str, Channel]]  # organization id -> its delivery channels
+    grace: timedelta = timedelta(hours=3)  # how late a digest may still go out
 
 
 _runtime: Runtime | None = None
@@ -144,21 +147,54 @@ def _redeliver(org_id: int) -> None:
 
 
 def member_digest(member_id: int, org_id: int | None = None) -> None:
-    """One member's digest at their local time; the ledger makes a second run of the same day a no-op.
-    (Jobs planned before the organization was an argument have none: the next plan replaces them.)"""
-    if org_id is not None:
-        with org_scope(org_id), recorded(runtime().db, org_id, "digests"):
-            _member_digest(member_id)
-    else:
+    """One member's digest at their local time, through the day's planned row (see planned.py); the ledger
+    makes a second run of the same day a no-op. (Jobs planned before the organization was an argument have
+    none: the next plan replaces them.)"""
+    if org_id is None:
         _member_digest(member_id)
+        return
+    row_id = planned.row_for_now(runtime().db, org_id, member_id)
+    if row_id is not None:
+        planned_digest(org_id, row_id)
+
+
+def planned_digest(org_id: int, row_id: int) -> None:
+    """Run one planned digest unless another process holds it or it is done."""
+    rt = runtime()
+
+    def run(member_id: int, day: date) -> None:
+        with org_scope(org_id), recorded(rt.db, org_id, "digests"):
+            _digest_of(rt, member_id, day)
+
+    planned.run_planned(rt.db, org_id, row_id, run)
+
+
+def sweep() -> None:
+    """Every poll on the leader: finish the digests due within the grace window that nobody ran (their job
+    was handed out by a leader that died) or whose run died with its process."""
+    rt = runtime()
+    for org_id, row_id in planned.overdue(rt.db, rt.grace):
+        try:  # one member's failure does not stop the others
+            planned_digest(org_id, row_id)
+        except Exception:
+            log.exception("a planned digest of org %s failed", org_id)
 
 
 def _member_digest(member_id: int) -> None:
     rt = runtime()
     with rt.db.session() as session:
         member = session.get(Member, member_id)
+        if member is None:
+            return
+        day = local_day(member.timezone, session.get_one(Organization, member.org_id).timezone)
+    _digest_of(rt, member_id, day)
+
+
+def _digest_of(rt: Runtime, member_id: int, day: date) -> None:
+    with rt.db.session() as session:
+        member = session.get(Member, member_id)
         if member is None or not member.active:
             return
         org = session.get_one(Organization, member.org_id)
-        slug, org_id, day = org.slug, org.id, local_day(member.timezone, org.timezone)
+        slug, org_id = org.slug, org.id
     run_digests(rt.db, slug, day, rt.channels(org_id), member_ids=[member_id], settings=rt.settings)
