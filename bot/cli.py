@@ -108,6 +108,9 @@ def digest(org: OrgOpt = None, as_of: AsOfOpt = None, out_dir: OutOpt = None) ->
     reports.print_alerts(out, alerts)
     reports.print_digests(out, result)
     reports.print_deliveries(out, [alerts, result], out_dir)
+    failed = alerts.count("failed") + result.count("failed")
+    if failed:  # a script or a cron job must see it: the messages wait in the ledger (`tandem status`)
+        raise fail(f"{failed} message(s) could not be delivered; `tandem status` lists them")
 
 
 @app.command()
@@ -143,6 +146,9 @@ def demo(
     reports.print_alerts(out, alerts)
     reports.print_digests(out, result)
     reports.print_deliveries(out, [alerts, result], out_dir)
+    failed = alerts.count("failed") + result.count("failed")
+    if failed:  # a script or a cron job must see it: the messages wait in the ledger (`tandem status`)
+        raise fail(f"{failed} message(s) could not be delivered; `tandem status` lists them")
     out.print(f"\nDatabase: {describe(settings.database_url)}")
 
 

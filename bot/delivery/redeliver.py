@@ -51,6 +51,11 @@ def messages_to_retry(session: Session, org_id: int, now: datetime) -> list[Outg
     return _kept(session, and_(_worth_retrying(org_id, now), Delivery.kind != "digest"))
 
 
+def orphaned_messages(session: Session, org_id: int, now: datetime) -> list[OutgoingMessage]:
+    """Alerts, handoffs and replies whose sender died before recording an outcome (no error on the row)."""
+    return _kept(session, and_(_worth_retrying(org_id, now), Delivery.kind != "digest", Delivery.error.is_(None)))
+
+
 def unsent_alerts(session: Session, org_id: int, now: datetime) -> list[OutgoingMessage]:
     """Every alert still waiting, whatever its age: what a rerun of the alerts sends along with new ones
     (a run killed after raising its alerts left them here)."""

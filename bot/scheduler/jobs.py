@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.db import Database, org_scope
 from bot.delivery.channel import Channel
 from bot.delivery.ledger import deliver
-from bot.delivery.redeliver import digests_to_retry, messages_to_retry
+from bot.delivery.redeliver import digests_to_retry, messages_to_retry, orphaned_messages
 from bot.handoff_relay import remember_root, send_reminders
 from bot.job_runs import recorded
 from bot.localtime import local_day
@@ -178,6 +178,26 @@ def sweep() -> None:
             planned_digest(org_id, row_id)
         except Exception:
             log.exception("a planned digest of org %s failed", org_id)
+    with rt.db.session() as session:
+        org_ids = list(session.scalars(select(Organization.id)))
+    for org_id in org_ids:
+        with org_scope(org_id):
+            _send_orphans(rt, org_id)
+
+
+def _send_orphans(rt: Runtime, org_id: int) -> None:
+    """Alerts, handoffs and replies whose sender died mid-run: sent from the ledger's copy now, not at the
+    next quarter-hour (the claim and the platform check keep each one exactly-once)."""
+    with rt.db.session() as session:
+        messages = orphaned_messages(session, org_id, utcnow())
+    channels = rt.channels(org_id) if messages else {}
+    for message in messages:
+        if message.platform not in channels:
+            continue
+        try:
+            remember_root(rt.db, org_id, message, deliver(rt.db, org_id, channels[message.platform], message))
+        except Exception:
+            log.exception("sending an orphaned %s failed", message.kind)
 
 
 def _member_digest(member_id: int) -> None:
