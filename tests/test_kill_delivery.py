@@ -9,6 +9,7 @@ message of the ledger exactly once.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -151,7 +152,7 @@ def test_a_digest_run_killed_and_run_again_delivers_each_message_once(
 def test_a_failed_delivery_makes_tandem_digest_exit_non_zero_and_shows_in_status(
     departures: Database, fake: FakeSlack, tmp_path: Path
 ) -> None:
-    fake.fail_next("chat.postMessage", 503, times=200)  # Slack is down for the whole run
+    fake.fail_next("chat.postMessage", 400, times=200)  # Slack refuses every post of the run
     run = _digest_run(departures, fake, tmp_path)
     assert run.returncode == 1 and b"could not be delivered" in run.stderr
     status = subprocess.run([TANDEM, "status"], env=_env(departures, fake), cwd=tmp_path, capture_output=True)
@@ -216,4 +217,8 @@ def test_the_surviving_worker_finishes_the_run_of_a_leader_killed_mid_run(
                     process.kill()
     _assert_each_once(departures, fake, digests=4)
     status = subprocess.run([TANDEM, "status", "--json"], env=_env(departures, fake), cwd=tmp_path, capture_output=True)
-    assert b'"running"' not in status.stdout  # the dead run is not shown as running
+    (org,) = json.loads(status.stdout)
+    assert org["planned_digests"]["counts"] == {"done": 4} and not org["pending_deliveries"]
+    digests = [job for job in org["last_jobs"] if job["job"] == "digests"]
+    assert digests and digests[0]["status"] == "ok"  # not `running` forever: the survivor's run is on record
+    assert all(job["status"] != "running" for job in org["last_jobs"])

@@ -4,6 +4,7 @@ the database and the channels through the runtime the worker installs at start."
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,12 +19,13 @@ from bot.handoff_relay import remember_root, send_reminders
 from bot.job_runs import recorded
 from bot.localtime import local_day
 from bot.metrics import FAILURES
-from bot.models import Member, Organization, SourceState, utcnow
+from bot.models import JobRun, Member, Organization, SourceState, utcnow
 from bot.pipeline import run_alerts, run_digests, run_score
 from bot.scheduler import planned
 from bot.scheduler.claims import claim_org
 from bot.settings import Settings
 from bot.sources import sync_source
+from bot.tenancy import scope_session
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +64,42 @@ def nightly(org_id: int) -> None:
 
 def _nightly(org_id: int) -> None:
     rt = runtime()
-    with claim_org(rt.db, org_id) as claimed:
-        if not claimed:
-            log.info("nightly run of org %s is in progress elsewhere", org_id)
-            return
-        with recorded(rt.db, org_id, "nightly") as problems:  # the run holding the claim is the one on record
-            _claimed_nightly(rt, org_id, problems)
+    with _nightly_guard:
+        if org_id in _nightly_here:
+            return  # this process runs it already (SQLite's claim cannot tell)
+        _nightly_here.add(org_id)
+    try:
+        with claim_org(rt.db, org_id) as claimed:
+            if not claimed:
+                log.info("nightly run of org %s is in progress elsewhere", org_id)
+                return
+            with recorded(rt.db, org_id, "nightly") as problems:  # the run holding the claim is on record
+                _claimed_nightly(rt, org_id, problems)
+    finally:
+        with _nightly_guard:
+            _nightly_here.discard(org_id)
+
+
+_nightly_here: set[int] = set()  # organizations whose nightly run is in progress in this process
+_nightly_guard = threading.Lock()
+
+
+def _dead_nightlies(rt: Runtime) -> list[int]:
+    """Organizations whose last nightly run is on record as running, recently: if no process holds its
+    claim (nightly() checks), the process died mid-run and the night's sync, score and alerts are redone."""
+    found = []
+    with rt.db.session() as session:
+        for org_id in list(session.scalars(select(Organization.id))):
+            scope_session(session, org_id)  # each organization's record, read in its own scope
+            dead = select(JobRun.id).where(
+                JobRun.org_id == org_id,
+                JobRun.job == "nightly",
+                JobRun.status == "running",
+                JobRun.started_at > utcnow() - rt.grace,
+            )
+            if session.scalar(dead) is not None:
+                found.append(org_id)
+    return found
 
 
 def _claimed_nightly(rt: Runtime, org_id: int, problems: list[str]) -> None:
@@ -171,13 +203,19 @@ def planned_digest(org_id: int, row_id: int) -> None:
 
 def sweep() -> None:
     """Every poll on the leader: finish the digests due within the grace window that nobody ran (their job
-    was handed out by a leader that died) or whose run died with its process."""
+    was handed out by a leader that died) or whose run died with its process; redo a nightly run that died;
+    send the alerts and replies a dead process left recorded and unsent."""
     rt = runtime()
     for org_id, row_id in planned.overdue(rt.db, rt.grace):
         try:  # one member's failure does not stop the others
             planned_digest(org_id, row_id)
         except Exception:
             log.exception("a planned digest of org %s failed", org_id)
+    for org_id in _dead_nightlies(rt):
+        try:
+            nightly(org_id)
+        except Exception:
+            log.exception("finishing the nightly run of org %s failed", org_id)
     with rt.db.session() as session:
         org_ids = list(session.scalars(select(Organization.id)))
     for org_id in org_ids:
