@@ -63,8 +63,8 @@ def plan(db: Database, due: Iterable[Due]) -> int:
 def _upsert(session: Session, org_id: int, member_id: int, day: date, due_at: datetime) -> int:
     row = session.scalar(select(PlannedDigest).where(PlannedDigest.member_id == member_id, PlannedDigest.day == day))
     if row is not None:
-        if row.status == "planned":
-            row.due_at = due_at  # the member changed their digest time
+        if row.status == "planned" and row.due_at > utcnow():
+            row.due_at = due_at  # the member changed their digest time (a row already due stays due)
         return 0
     try:
         with session.begin_nested():
