@@ -16,11 +16,13 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.db import Database
+from bot.delivery.routing import outbox_channels
 from bot.models import ArrChange
 from bot.orgs import get_org
 from bot.outcomes import year_before
-from bot.pipeline import run_sync
+from bot.pipeline import run_digests, run_sync
 from bot.portfolio import organization_portfolio
+from bot.render.validate import validate_blocks, validate_card
 from integrations.files import FileSource
 from tests.csvbook import TEAM, write_book
 
@@ -209,3 +211,21 @@ def test_history_shorter_than_the_year_is_shown_as_such(db: Database, tmp_path: 
     run_sync(db, "acme", FileSource(book(tmp_path, contracts=contracts)))
     with db.session() as session:
         assert len(list(session.scalars(select(ArrChange).where(ArrChange.origin == "contracts")))) == 2
+
+
+def test_monday_digest_opens_with_the_portfolio_and_other_days_do_not(db: Database, tmp_path: Path) -> None:
+    run_sync(db, "acme", FileSource(book(tmp_path, contracts=CONTRACTS)))
+    monday = T + timedelta(days=7 - T.weekday())
+    out = {day: tmp_path / f"out-{day.isoformat()}" for day in (monday, monday + timedelta(days=1))}
+    for day, directory in out.items():
+        run_digests(db, "acme", day, outbox_channels(directory))
+    for day, directory in out.items():
+        sent = {json.loads(p.read_text())["recipient"]: json.loads(p.read_text()) for p in directory.glob("*.json")}
+        slack, teams = sent[AM], sent[CSM]
+        validate_blocks(slack["blocks"])
+        validate_card(teams["card"])
+        weekly = "Your portfolio this week" in json.dumps(slack) and "Net revenue retention" in json.dumps(teams)
+        assert weekly == (day == monday)
+    monday_blocks = json.loads(next(out[monday].glob(f"*{AM}*slack.json")).read_text())["blocks"]
+    top = json.dumps(monday_blocks[2])  # right under the header and its line, above the day's figures
+    assert "Your portfolio this week" in top and "75%" in top  # the AM's NRR, worked out above

@@ -9,8 +9,6 @@ from typing import Any
 
 from bot.portfolio_view import Indicator, Portfolio
 from bot.render import format as fmt
-from bot.render.blocks import escape
-from bot.render.cards import card, fact_set, plain, text_block
 
 LABELS = (
     ("renewal_rate", "Renewal rate"),
@@ -21,6 +19,25 @@ LABELS = (
     ("coverage", "Coverage"),
 )
 BASIS_LIMIT = 400
+WEEKLY_TITLE = "Your portfolio this week"
+
+
+# The digest's renderers (blocks, cards) put these at their top, so this module builds its own elements
+# rather than import theirs; the escaping is the same.
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def plain(text: str | None, limit: int) -> str:
+    return fmt.clean(text, limit).replace("](", "] (")
+
+
+def text_block(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def fact_set(facts: list[tuple[str, str]], **style: Any) -> dict[str, Any]:
+    return {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in facts], **style}
 
 
 def value_text(ind: Indicator, currency: str) -> str:
@@ -89,15 +106,3 @@ def portfolio_card_elements(p: Portfolio, title: str = "Your portfolio") -> list
     if unknown:
         elements.append(text_block(plain(unknown[0], BASIS_LIMIT), isSubtle=True, size="Small", spacing="None"))
     return elements
-
-
-def home_card(name: str, p: Portfolio, settings: dict[str, str]) -> dict[str, Any]:
-    """Teams' home card (the `portfolio` command): the member's indicators and their digest settings."""
-    body = [
-        text_block(f"Your book · {fmt.long_day(p.as_of)}", size="Large", weight="Bolder"),
-        text_block(f"Tandem for {plain(name, fmt.SHORT)}", isSubtle=True, spacing="None"),
-        *portfolio_card_elements(p),
-        text_block("Your settings", weight="Bolder", separator=True),
-        fact_set([(plain(k, fmt.SHORT), plain(v, fmt.SHORT)) for k, v in settings.items()], spacing="Small"),
-    ]
-    return card(body, [], f"Your portfolio: {p.accounts} accounts")

@@ -50,7 +50,7 @@ from bot.render.cards_account import (
     model_input_card,
     no_match_card,
 )
-from bot.render.portfolio import home_card
+from bot.render.portfolio_home import home_card
 from bot.settings import Settings
 
 NOT_A_MEMBER = "Tandem does not know you in this organization: ask your Tandem admin to add you."
