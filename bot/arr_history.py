@@ -37,13 +37,8 @@ def record_arr_sightings(
     sightings = [s for s in sightings if s.arr is not None or s.renewal_date is not None]
     if not sightings:
         return 0
-    known = set(
-        session.scalars(
-            select(ArrChange.account_id)
-            .where(ArrChange.org_id == org_id, ArrChange.account_id.in_([s.account_id for s in sightings]))
-            .distinct()
-        )
-    )
+    # The organization's whole set, not an IN list of every synced id: one cheap query at any book size.
+    known = set(session.scalars(select(ArrChange.account_id).where(ArrChange.org_id == org_id).distinct()))
     added = 0
     for s in sightings:
         first = s.account_id not in known
