@@ -229,3 +229,18 @@ def test_monday_digest_opens_with_the_portfolio_and_other_days_do_not(db: Databa
     monday_blocks = json.loads(next(out[monday].glob(f"*{AM}*slack.json")).read_text())["blocks"]
     top = json.dumps(monday_blocks[2])  # right under the header and its line, above the day's figures
     assert "Your portfolio this week" in top and "75%" in top  # the AM's NRR, worked out above
+
+
+def test_a_bad_contract_row_is_reported_and_the_rest_imports(db: Database, tmp_path: Path) -> None:
+    contracts = [
+        {"account_id": "A1", "start_date": ago(100), "arr": "100000", "kind": "new"},
+        {"account_id": "A1", "start_date": ago(50), "arr": "lots", "kind": "expansion"},
+        {"account_id": "A1", "start_date": ago(40), "arr": "1", "kind": "upsell"},
+        {"account_id": "NOPE", "start_date": ago(30), "arr": "1", "kind": "new"},
+    ]
+    report = run_sync(db, "acme", FileSource(book(tmp_path, contracts=contracts)))
+    assert [p.split(": ", 1)[0] for p in report.problems] == ["contracts.csv:3", "contracts.csv:4", "contracts.csv:5"]
+    assert "arr" in report.problems[0] and "kind" in report.problems[1] and "unknown account_id" in report.problems[2]
+    with db.session() as session:
+        kept = list(session.scalars(select(ArrChange).where(ArrChange.origin == "contracts")))
+        assert [(r.kind, float(r.arr or 0)) for r in kept] == [("new", 100000.0)]
