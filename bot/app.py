@@ -6,6 +6,7 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bot.body_limit import BodyLimit
 from bot.db import Database, schema_is_current
 from bot.settings import Settings, get_settings
 
@@ -16,6 +17,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app = FastAPI(title="Tandem", version="0.1.0")
     app.state.settings = settings
     app.state.db = db
+    app.add_middleware(BodyLimit)  # every endpoint: no body over the cap is read into memory
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
