@@ -49,6 +49,7 @@ class ViewState(_Open):
 
 class View(_Open):
     id: str | None = None
+    type: str | None = None
     callback_id: str | None = None
     private_metadata: str | None = None
     state: ViewState | None = None
@@ -83,6 +84,8 @@ class Event(_Open):
     ts: str | None = None
     thread_ts: str | None = None
     bot_id: str | None = None
+    channel_type: str | None = None
+    tab: str | None = None
     message: Message | None = None
     previous_message: Message | None = None
     item: Obj | None = None
@@ -119,6 +122,7 @@ class Envelope(_Open):
     event: Event | None = None
     message: Message | None = None
     container: Obj | None = None
+    workflow_step: Obj | None = None
     authorizations: list[Authorization] | None = None
     is_enterprise_install: bool | str | None = None
     is_ext_shared_channel: bool | None = None
@@ -147,6 +151,6 @@ def shape_problem(payload: Obj) -> str | None:
         return f"{where}: {first['type']}"
     kind = envelope.type or ""
     missing = [name for name in REQUIRED.get(kind, ()) if getattr(envelope, name) is None]
-    if kind in ("view_submission", "view_closed") and envelope.view is not None and envelope.view.callback_id is None:
-        missing.append("view.callback_id")
+    if kind in ("view_submission", "view_closed") and envelope.view is not None:
+        missing += [f"view.{name}" for name in ("type", "callback_id") if getattr(envelope.view, name) is None]
     return f"{kind} without {', '.join(missing)}" if missing else None

@@ -37,17 +37,19 @@ def check_signature(verifier: SignatureVerifier | None, headers: Mapping[str, st
     # Without a number the request's age is unknown: a replay cannot be told apart, so it is not authenticated.
     if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         return Refusal(401, "no valid X-Slack-Request-Timestamp")
-    if not signature or not verifier.is_valid(body, timestamp, signature):
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        # Slack sends and signs UTF-8; the SDK's verifier compares text, so other bytes cannot be verified.
+        return Refusal(401, "body is not UTF-8: its signature cannot be verified")
+    if not signature or not verifier.is_valid(text, timestamp, signature):
         return Refusal(401, "bad or stale signature")
     return None
 
 
 def check_payload(body: bytes, content_type: str | None) -> Refusal | None:
     """None when the (verified) body decodes and parses as Bolt will, into a payload of Slack's shape."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return Refusal(400, "body is not UTF-8")
+    text = body.decode("utf-8")  # check_signature has made sure it decodes
     try:
         payload: Any = parse_body(text, content_type.split(";")[0] if content_type else None)  # as Bolt does
     except ValueError:  # json.JSONDecodeError included
