@@ -26,7 +26,7 @@ def slack_router(settings: Settings, db: Database) -> APIRouter:
 
     @router.post("/events", include_in_schema=False)
     async def events(request: Request) -> Response:
-        body = await request.body()  # at most BodyLimit's cap
+        body = await request.body()  # at most the app's max_body_size: FastAPI answers 413 past it
         refusal = refusal_of(verifier, request.headers, body)
         if refusal is not None:
             return Response(status_code=refusal.status)
