@@ -77,6 +77,7 @@ def person_erase(
             texts=report.texts,
         )
     out.print(f"Erased: {report.contacts} contact(s), {report.members} member(s), {report.texts} text(s) redacted.")
+    out.print(f"Not reached: {report.unreachable}.")
 
 
 @keys_app.command("rotate")
