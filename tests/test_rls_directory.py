@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import CursorResult, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.membership import link_workspace, resolve_actor
@@ -17,6 +19,12 @@ from bot.orgs import ensure_org, get_org
 from tests.test_isolation import load_two_orgs
 
 APP_ROLE = "tandem_app_directory"
+
+
+def _changed(session: Session, sql: str) -> int:
+    """How many rows the statement changed (0: row security hid them)."""
+    result = session.execute(text(sql))
+    return int(cast(CursorResult[Any], result).rowcount)
 
 
 @pytest.fixture
@@ -37,10 +45,10 @@ def test_another_organization_and_its_chat_links_cannot_be_changed(
         link_workspace(session, get_org(session, "blue"), "slack", "TBLUE")
     with app_db.session() as session:
         get_org(session, "red")  # scoped to red
-        assert session.execute(text("UPDATE organizations SET name = 'taken' WHERE slug = 'blue'")).rowcount == 0
-        assert session.execute(text("DELETE FROM chat_links WHERE external_id = 'TBLUE'")).rowcount == 0
-        assert session.execute(text("UPDATE chat_links SET org_id = org_id WHERE external_id = 'TBLUE'")).rowcount == 0
-        assert session.execute(text("UPDATE organizations SET name = 'Red Inc' WHERE slug = 'red'")).rowcount == 1
+        assert _changed(session, "UPDATE organizations SET name = 'taken' WHERE slug = 'blue'") == 0
+        assert _changed(session, "DELETE FROM chat_links WHERE external_id = 'TBLUE'") == 0
+        assert _changed(session, "UPDATE chat_links SET org_id = org_id WHERE external_id = 'TBLUE'") == 0
+        assert _changed(session, "UPDATE organizations SET name = 'Red Inc' WHERE slug = 'red'") == 1
     with pytest.raises(DBAPIError), app_db.session() as session:  # no link planted for another organization
         red = get_org(session, "red")
         blue_id = session.execute(text("SELECT id FROM organizations WHERE slug = 'blue'")).scalar_one()
