@@ -14,6 +14,7 @@ from integrations.csv_rows import read_header, read_rows
 from integrations.records import (
     AccountRecord,
     ContactRecord,
+    ContractRecord,
     InvoiceRecord,
     NoteRecord,
     TeamMemberRecord,
@@ -33,6 +34,9 @@ FILES: dict[str, tuple[str, type[BaseModel], bool]] = {
     "tickets.csv": ("tickets", TicketRecord, False),
     "invoices.csv": ("invoices", InvoiceRecord, False),
     "notes.csv": ("notes", NoteRecord, False),
+    # ARR history before Tandem was connected: a CRM's contracts or a billing system's subscriptions.
+    "contracts.csv": ("contracts", ContractRecord, False),
+    "subscriptions.csv": ("contracts", ContractRecord, False),
     "team.csv": ("team", TeamMemberRecord, False),
 }
 
