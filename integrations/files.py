@@ -66,6 +66,7 @@ ROW_KEYS: dict[str, tuple[str, ...]] = {
     "tickets": ("ticket_id",),
     "invoices": ("invoice_id",),
     "notes": ("note_id",),
+    "contracts": ("contract_id",),  # when the export gives one
     "team": ("email",),
 }
 
@@ -111,13 +112,15 @@ class FileSource:
                         Problem(where, describe_error(exc), contact_id=contact_id, read_failure=unknown)
                     )
                     continue
-                key = tuple(getattr(record, k) for k in ROW_KEYS[attr])
-                if key in first_at:
+                key = tuple(getattr(record, k, None) for k in ROW_KEYS.get(attr, ()))
+                identified = bool(key) and None not in key
+                if identified and key in first_at:
                     shown = " ".join(str(k) for k in key)
                     reason = f"duplicate {'/'.join(ROW_KEYS[attr])} {shown}, first at line {first_at[key]}"
                     batch.problems.append(Problem(where, reason, contact_id=contact_id))
                     continue
-                first_at[key] = where.rsplit(":", 1)[1]
+                if identified:
+                    first_at[key] = where.rsplit(":", 1)[1]
                 if isinstance(record, AccountRecord):
                     known_accounts.add(record.account_id)
                 elif (account_id := getattr(record, "account_id", None)) is not None and (

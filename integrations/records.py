@@ -150,7 +150,7 @@ class ContractRecord(Record):
 
     account_id: Id
     start_date: date
-    arr: Annotated[Decimal, Field(ge=0)]
+    arr: Annotated[Decimal, Field(ge=0, lt=MONEY_LIMIT)]
     end_date: OptDate = None
     kind: Annotated[
         ContractKind,
