@@ -13,8 +13,6 @@ from typing import Any
 
 from jsonschema import Draft6Validator
 from jsonschema.exceptions import best_match
-from slack_sdk.errors import SlackObjectFormationError
-from slack_sdk.models.blocks import Block
 
 MAX_BLOCKS = 50  # Slack's blocks per message
 # Slack also rejects a message whose blocks hold more than about 12,000 characters of text in all
@@ -43,6 +41,10 @@ def card_size(card: dict[str, Any]) -> int:
 
 def validate_blocks(blocks: list[dict[str, Any]]) -> None:
     """Raise ValueError unless Slack would accept these blocks as one message."""
+    # Imported here: slack_sdk's models cost start-up time to every command, and only sending needs them.
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block
+
     if not isinstance(blocks, list):
         raise ValueError("blocks must be a list")
     if len(blocks) > MAX_BLOCKS:
