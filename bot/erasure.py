@@ -32,6 +32,7 @@ from bot.models import (
     Note,
     Organization,
     Signal,
+    StoredAnswer,
     Ticket,
 )
 from bot.tenancy import scope_session
@@ -90,6 +91,8 @@ def erase_person(session: Session, org: Organization, email: str) -> ErasureRepo
         report.texts += len(changed)
         accounts.update(account for row in changed if (account := getattr(row, "account_id", None)) is not None)
     _drop_model_texts(session, org.id, accounts, pattern)
+    # Stored answers may name the person (stakeholders): dropped, each is rebuilt on its next request.
+    session.execute(delete(StoredAnswer).where(StoredAnswer.org_id == org.id))
     return report
 
 

@@ -60,7 +60,9 @@ class ModelClient:
         self.broken: str | None = None  # why the model is skipped for the rest of the run
         import openai  # here, not at module import: it costs ~1 s, and most commands never call a model
 
-        self._client: openai.OpenAI = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+        self._client: openai.OpenAI = openai.OpenAI(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelClient | None:

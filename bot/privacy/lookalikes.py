@@ -16,7 +16,10 @@ _END = r"(?!\d|[.,:/-]\d)"  # the look-alike is not the head of a longer number
 
 # 07.09.2025, 7. 9. 2025, 07/09/2025, 07-09-25, 2025-09-07, 2025/09/07, with an optional time of day:
 # 2025-09-07T14:30:00.123Z, 07.09.2025 14:30, 07/09/2025, 2:30 PM.
-_TIME = r"(?:(?:[T ]|,\s?|\s(?:um|à|at|a las|alle|om)\s)\d{1,2}[:h]\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:\s?(?:Z|[+-]\d{2}:?\d{2}|Uhr|[AaPp]\.?[Mm]\.?))?)?"
+_TIME = (
+    r"(?:(?:[T ]|,\s?|\s(?:um|à|at|a las|alle|om)\s)\d{1,2}[:h]\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
+    r"(?:\s?(?:Z|[+-]\d{2}:?\d{2}|Uhr|[AaPp]\.?[Mm]\.?))?)?"
+)
 DATES = re.compile(
     r"(?<![\d.])(?:"
     r"(?P<y1>\d{4})(?P<s1>[-./])(?P<m1>\d{1,2})(?P=s1)(?P<d1>\d{1,2})"
@@ -28,8 +31,10 @@ COMPACT_STAMPS = re.compile(r"(?<!\d)(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12
 # 10.0.19045.3448 (four parts, the third long: a build number, not a dotted phone), or any dotted version
 # after its label: v2.14.1, version 3.14.159, build 1.2.3456789, Firmware 4.1.20250907.
 VERSIONS = re.compile(
-    r"(?:(?<![\w.])[vV]|\b(?:[Vv]ersion|[Vv]er\.|[Bb]uild|[Rr]elease|[Ff]irmware|FW)\s?)\d{1,9}(?:\.\d{1,9}){1,4}" + _END
-    + r"|(?<![\d.])\d{1,2}\.\d{1,2}\.\d{3,5}\.\d{1,5}" + _END
+    r"(?:(?<![\w.])[vV]|\b(?:[Vv]ersion|[Vv]er\.|[Bb]uild|[Rr]elease|[Ff]irmware|FW)\s?)\d{1,9}(?:\.\d{1,9}){1,4}"
+    + _END
+    + r"|(?<![\d.])\d{1,2}\.\d{1,2}\.\d{3,5}\.\d{1,5}"
+    + _END
 )
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 IPV4 = re.compile(rf"(?<![\d.])(?P<first>{_OCTET})(?:\.{_OCTET}){{3}}(?P<suffix>:\d{{1,5}}|/\d{{1,2}})?{_END}")
@@ -52,7 +57,8 @@ _LABEL = (
 )
 _NUMBER_WORD = r"(?:no|nr|n°|nº|num|number|nummer|numéro|número|numero|id|#)\.?"
 LABELLED_IDS = re.compile(
-    rf"(?i:\b(?:{_LABEL}))[\s:#=.]{{0,3}}(?:{_NUMBER_WORD}[\s:#=.]{{0,3}})?(?!00)(?P<digits>\d(?:[ -]?\d){{5,19}})(?!\d)"
+    rf"(?i:\b(?:{_LABEL}))[\s:#=.]{{0,3}}(?:{_NUMBER_WORD}[\s:#=.]{{0,3}})?"
+    r"(?!00)(?P<digits>\d(?:[ -]?\d){5,19})(?!\d)"
 )
 _CURRENCY = r"(?:[$€£¥]|\b(?:USD|EUR|GBP|CHF|SEK|NOK|DKK|PLN)\b)"
 AMOUNTS = re.compile(

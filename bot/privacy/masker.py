@@ -109,9 +109,9 @@ class Masker:
                 entity: OperatorConfig("custom", {"lambda": lambda s, e=entity, c=chosen: c.get((e, s), s)})
                 for entity in {f.entity for f in group}
             }
-            anonymized = _anonymizer().anonymize(
-                text[start:end], results, operators, merge_entities_with_spaces=False
-            ).text
+            anonymized = (
+                _anonymizer().anonymize(text[start:end], results, operators, merge_entities_with_spaces=False).text
+            )
             parts += [text[done:start], anonymized]
             done = end
         parts.append(text[done:])
