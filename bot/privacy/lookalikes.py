@@ -55,10 +55,12 @@ _LABEL = (
     r"facture|ordine|numero d'ordine|fattura|pedido|número de pedido|factura|bestelnummer|bestelling|"
     r"factuurnummer|factuur|timestamp|epoch|unix time"
 )
-_NUMBER_WORD = r"(?:no|nr|n°|nº|num|number|nummer|numéro|número|numero|id|#)\.?"
+_NUMBER_WORD = r"(?:no|nr|n°|nº|n|num|number|nummer|numéro|número|numero|id|#)\.?"
 LABELLED_IDS = re.compile(
-    rf"(?i:\b(?:{_LABEL}))[\s:#=.]{{0,3}}(?:{_NUMBER_WORD}[\s:#=.]{{0,3}})?"
-    r"(?!00)(?P<digits>\d(?:[ -]?\d){5,19})(?!\d)"
+    rf"\b(?:{_LABEL})[\s:#=.]{{0,3}}(?:{_NUMBER_WORD}[\s:#=.]{{0,3}})?"
+    # Groups of at least three digits: "06 12 34 56 78" after "Order:" is a French phone number, not an id.
+    r"(?!00)(?P<digits>\d{3,20}(?:[ -]\d{3,20}){0,5})(?!\d)",
+    re.IGNORECASE,
 )
 _CURRENCY = r"(?:[$€£¥]|\b(?:USD|EUR|GBP|CHF|SEK|NOK|DKK|PLN)\b)"
 AMOUNTS = re.compile(
@@ -93,12 +95,16 @@ def lookalike_spans(region: str) -> list[tuple[int, int]]:
     for pattern in (COMPACT_STAMPS, VERSIONS, AMOUNTS):
         spans += (m.span() for m in pattern.finditer(region))
     spans += (m.span() for m in IPV4.finditer(region) if _address(m, region))
-    spans += (m.span("digits") for m in LABELLED_IDS.finditer(region))
+    spans += (m.span("digits") for m in LABELLED_IDS.finditer(region) if sum(map(str.isdigit, m["digits"])) >= 6)
     return spans
 
 
 def covered_by_lookalike(text: str, start: int, end: int) -> bool:
-    """True when every digit group of text[start:end] lies inside one look-alike."""
+    """True when every digit group of text[start:end] lies inside one look-alike. Never for a run written
+    with an international prefix ("+", "00"): that is how phone numbers are written, not dates or ids."""
+    head = text[start:end].lstrip("([ ")
+    if head.startswith(("+", "00")):
+        return False
     offset = max(0, start - _BEFORE)
     region = text[offset : min(len(text), end + _AFTER)]
     spans = lookalike_spans(region)
