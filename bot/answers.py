@@ -14,7 +14,7 @@ from datetime import date
 from statistics import fmean
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -151,7 +151,7 @@ def store_answers(session: Session, org_id: int, as_of: date, account_ids: Itera
         ]
         session.execute(delete(StoredAnswer).where(StoredAnswer.account_id.in_(batch)))
         if rows:
-            session.execute(StoredAnswer.__table__.insert(), rows)
+            session.execute(insert(StoredAnswer), rows)
         stored += len(rows)
         session.expunge_all()  # the batch's ORM objects are not needed again: memory stays flat
     return stored

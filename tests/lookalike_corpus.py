@@ -160,6 +160,7 @@ def _valid_number(rng: random.Random, region: str) -> phonenumbers.PhoneNumber:
     example = phonenumbers.example_number_for_type(
         region, rng.choice((phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE))
     )
+    assert example is not None, region
     national = str(example.national_number)
     for _ in range(200):  # the example's length and leading digits, the rest drawn: a valid number
         keep = rng.randint(2, 4)
