@@ -30,15 +30,16 @@ from urllib.parse import urlencode
 
 import httpx
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.db import Database  # noqa: E402
-from bot.demo.generator import SAMPLE_ANCHOR, SAMPLE_DIR  # noqa: E402
+from bot.demo.generator import SAMPLE_DIR  # noqa: E402
+from bot.localtime import local_day  # noqa: E402
 from bot.lookup import find_account  # noqa: E402
-from bot.models import Account  # noqa: E402
+from bot.models import Account, Member  # noqa: E402
 from bot.orgs import get_org  # noqa: E402
 from bot.pipeline import run_score, run_sync  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -80,8 +81,11 @@ def prepare(url: str, extra_accounts: int) -> Database:
             for i in range(extra_accounts)
         ]
         session.execute(insert(Account), rows)
+        member = session.scalars(select(Member).where(Member.slack_user_id == "U0DEMOAM1")).one()
+        today = local_day(member.timezone, get_org(session, "default").timezone)
     started = time.perf_counter()
-    run_score(db, "default", SAMPLE_ANCHOR)  # stores every account's answer, as the nightly run does
+    # The nightly run scores the day the requests are made on, and stores every account's answer for it.
+    run_score(db, "default", today)
     print(f"score run over {extra_accounts + 40} accounts, answers stored: {time.perf_counter() - started:.1f} s")
     return db
 

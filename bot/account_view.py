@@ -47,6 +47,10 @@ def build_account_answer(session: Session, org_id: int, account_id: int, today: 
         )
         for s in signals
     ]
-    answer.handoffs = open_handoff_summaries(session, Handoff.account_id == account_id)
+    # Most accounts have no open handoff: one indexed probe spares them the four-table join.
+    open_one = session.scalar(
+        select(Handoff.id).where(Handoff.account_id == account_id, Handoff.status != "done").limit(1)
+    )
+    answer.handoffs = open_handoff_summaries(session, Handoff.account_id == account_id) if open_one else []
     answer.brief = deterministic_brief(answer)
     return answer

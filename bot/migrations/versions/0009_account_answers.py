@@ -1,4 +1,5 @@
-"""account_answers: the stored part of each account's /account answer, written at score time
+"""account_answers: the stored part of each account's /account answer, written at score time; an index
+for the account lookup's freshness check
 
 Revision ID: 0009_account_answers
 Revises: 0004_job_runs
@@ -36,7 +37,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("account_answers", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_account_answers_org_id"), ["org_id"], unique=False)
+    with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.create_index("ix_accounts_org_id_updated_at", ["org_id", "updated_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.drop_index("ix_accounts_org_id_updated_at")
     op.drop_table("account_answers")
