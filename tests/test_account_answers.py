@@ -21,6 +21,8 @@ from bot.orgs import get_org
 from bot.pipeline import run_score, run_sync
 from integrations.files import FileSource
 
+MARIA = "maria.gonzalez@globex.example"
+
 
 @contextmanager
 def statements(db: Database) -> Iterator[list[str]]:
@@ -120,3 +122,18 @@ def test_an_account_without_a_stored_answer_is_answered_and_stored(db: Database)
         answer = build_account_answer(session, org_id, account_id, SAMPLE_ANCHOR)
         assert session.get(StoredAnswer, account_id) is not None
     assert answer.name == "Globex Health" and answer.am == "Bruno Costa"
+
+
+def test_erasing_a_person_drops_the_stored_answers_that_may_name_them(db: Database) -> None:
+    from bot.erasure import erase_person
+
+    org_id = scored(db)
+    with db.session() as session:
+        globex = session.scalars(select(Account).where(Account.external_id == "ACC-023")).one()
+        stored = session.get(StoredAnswer, globex.id)
+        assert stored is not None and "Maria Gonzalez" in str(stored.payload)
+        erase_person(session, get_org(session, "demo"), MARIA)
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(StoredAnswer).where(StoredAnswer.org_id == org_id)) == 0
+        answer = build_account_answer(session, org_id, globex.id, SAMPLE_ANCHOR)
+    assert "Maria Gonzalez" not in answer.model_dump_json()
