@@ -8,12 +8,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.answers import RECENT_TICKETS, stored_part, usage_figures
+from bot.answers import stored_part
 from bot.handoffs import open_handoff_summaries
 from bot.models import Account, Handoff, Signal
 from bot.views import AccountAnswer, SignalLine
-
-__all__ = ["RECENT_TICKETS", "build_account_answer", "deterministic_brief", "usage_figures"]
 
 
 def deterministic_brief(answer: AccountAnswer) -> str:
