@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.arr_history import ArrSighting, record_arr_sightings, record_contracts
 from bot.models import (
     Account,
     ChangeEvent,
@@ -68,6 +69,7 @@ class Ingestor:
         report = IngestReport(sync_run_id=run.id, problems=[str(p) for p in batch.problems])
         accounts = self._accounts(batch, report)
         _set_aside_orphans(batch, accounts, report)
+        record_contracts(self.session, self.org_id, batch.contracts, accounts)
         self._members(batch, report)
         self._contacts(batch, accounts, report, run, now)
         self._children(batch, accounts, report)
@@ -81,6 +83,7 @@ class Ingestor:
         existing = {
             a.external_id: a for a in self.session.scalars(select(Account).where(Account.org_id == self.org_id))
         }
+        before = {ext: (a.arr, a.renewal_date) for ext, a in existing.items()}
         for rec in batch.accounts:
             # Only the fields the source gave: billing knowing seats must not blank the CRM's owners.
             values = rec.model_dump(exclude={"account_id"}, exclude_unset=True)
@@ -95,7 +98,20 @@ class Ingestor:
                 row.updated_at = utcnow()
                 report.bump(report.updated, "accounts")
         self.session.flush()
+        self._arr_history(batch, existing, before, report)
         return {ext: row.id for ext, row in existing.items()}
+
+    def _arr_history(
+        self,
+        batch: SourceBatch,
+        rows: dict[str, Account],
+        before: dict[str, tuple[Any, Any]],
+        report: IngestReport,
+    ) -> None:
+        synced = {rec.account_id: rows[rec.account_id] for rec in batch.accounts}
+        sightings = [ArrSighting(row.id, row.arr, row.renewal_date, before.get(ext)) for ext, row in synced.items()]
+        day = utcnow().date()
+        record_arr_sightings(self.session, self.org_id, report.sync_run_id, self.source, day, sightings)
 
     def _members(self, batch: SourceBatch, report: IngestReport) -> None:
         existing = {m.email: m for m in self.session.scalars(select(Member).where(Member.org_id == self.org_id))}
@@ -238,7 +254,7 @@ def _contact_values(rec: ContactRecord, accounts: dict[str, int]) -> dict[str, A
 def _set_aside_orphans(batch: SourceBatch, accounts: dict[str, int], report: IngestReport) -> None:
     """Records naming an account the organization does not have are reported, not stored: the sources'
     matching (bot.sources) usually catches them first; this keeps a direct caller from failing the batch."""
-    for entity in ("contacts", "usage", "tickets", "invoices", "notes"):
+    for entity in ("contacts", "usage", "tickets", "invoices", "notes", "contracts"):
         records = getattr(batch, entity)
         kept = [r for r in records if r.account_id in accounts]
         if len(kept) != len(records):

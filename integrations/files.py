@@ -13,6 +13,7 @@ from integrations.base import Problem, SourceBatch, SourceError
 from integrations.records import (
     AccountRecord,
     ContactRecord,
+    ContractRecord,
     InvoiceRecord,
     NoteRecord,
     TeamMemberRecord,
@@ -32,6 +33,9 @@ FILES: dict[str, tuple[str, type[BaseModel], bool]] = {
     "tickets.csv": ("tickets", TicketRecord, False),
     "invoices.csv": ("invoices", InvoiceRecord, False),
     "notes.csv": ("notes", NoteRecord, False),
+    # ARR history before Tandem was connected: a CRM's contracts or a billing system's subscriptions.
+    "contracts.csv": ("contracts", ContractRecord, False),
+    "subscriptions.csv": ("contracts", ContractRecord, False),
     "team.csv": ("team", TeamMemberRecord, False),
 }
 
