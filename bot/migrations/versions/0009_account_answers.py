@@ -2,7 +2,7 @@
 for the account lookup's freshness check
 
 Revision ID: 0009_account_answers
-Revises: 0004_job_runs
+Revises: 0011_arr_history
 Create Date: 2026-11-29 05:20:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import bot.models.base
 
 revision: str = "0009_account_answers"
-down_revision: str | Sequence[str] | None = "0004_job_runs"
+down_revision: str | Sequence[str] | None = "0011_arr_history"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
