@@ -37,6 +37,7 @@ from bot.models import (
     Note,
     Organization,
     Signal,
+    StoredAnswer,
     Ticket,
 )
 from bot.tenancy import scope_session
@@ -139,6 +140,8 @@ def erase_person(session: Session, org: Organization, email: str) -> ErasureRepo
     for owner in (Account.am_email, Account.csm_email):
         session.execute(update(Account).where(Account.org_id == org.id, owner == email).values({owner: None}))
     session.execute(update(Note).where(Note.org_id == org.id, Note.author_email == email).values(author_email=None))
+    # Stored answers may name the person (stakeholders): dropped, each is rebuilt on its next request.
+    session.execute(delete(StoredAnswer).where(StoredAnswer.org_id == org.id))
     mentions = _mentions(needles, phones)
     if mentions is None:
         return report
