@@ -28,6 +28,7 @@ from bot.models import (
 )
 from integrations.base import SourceBatch
 from integrations.records import ContactRecord
+from integrations.vanishing import VanishRule
 
 MAX_STORED_PROBLEMS = 1000
 
@@ -39,7 +40,8 @@ class IngestReport:
     updated: dict[str, int] = field(default_factory=dict)
     departures: list[str] = field(default_factory=list)  # contact external ids newly seen as gone
     returned: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # rows skipped
+    warnings: list[str] = field(default_factory=list)  # about rows that were kept
 
     def bump(self, counter: dict[str, int], entity: str) -> None:
         counter[entity] = counter.get(entity, 0) + 1
@@ -66,17 +68,22 @@ class Ingestor:
         run = SyncRun(org_id=self.org_id, source=self.source, started_at=now, status="running")
         self.session.add(run)
         self.session.flush()
-        report = IngestReport(sync_run_id=run.id, problems=[str(p) for p in batch.problems])
+        report = IngestReport(
+            sync_run_id=run.id,
+            problems=[str(p) for p in batch.problems if not p.kept],
+            warnings=[str(p) for p in batch.problems if p.kept],
+        )
+        vanishing = VanishRule.of(batch)  # before orphans are set aside: whom the source named is not gone
         accounts = self._accounts(batch, report)
         _set_aside_orphans(batch, accounts, report)
         record_contracts(self.session, self.org_id, batch.contracts, accounts)
         self._members(batch, report)
-        self._contacts(batch, accounts, report, run, now)
+        self._contacts(batch, accounts, report, run, now, vanishing)
         self._children(batch, accounts, report)
         run.finished_at = utcnow()
         run.status = "partial" if report.problems else "ok"
         run.counts = {"read": batch.counts(), "created": report.created, "updated": report.updated}
-        run.problems = report.problems[:MAX_STORED_PROBLEMS]
+        run.problems = (report.problems + report.warnings)[:MAX_STORED_PROBLEMS]
         return report
 
     def _accounts(self, batch: SourceBatch, report: IngestReport) -> dict[str, int]:
@@ -135,6 +142,7 @@ class Ingestor:
         report: IngestReport,
         run: SyncRun,
         now: datetime,
+        vanishing: VanishRule,
     ) -> None:
         existing = {
             c.external_id: c for c in self.session.scalars(select(Contact).where(Contact.org_id == self.org_id))
@@ -160,10 +168,12 @@ class Ingestor:
                 row.left_evidence = None
                 self._event(run, row, "returned", {})
                 report.returned.append(row.external_id)
-        if "contacts" in batch.complete:
+        if vanishing.applies:
             synced_accounts = {accounts[a.account_id] for a in batch.accounts}
             for ext, row in existing.items():
-                if ext in seen or row.left_at is not None or row.account_id not in synced_accounts:
+                if ext in seen or not vanishing.may_vanish(ext):
+                    continue
+                if row.left_at is not None or row.account_id not in synced_accounts:
                     continue
                 row.status = "left"
                 self._departed(row, now, "vanished", run, report)

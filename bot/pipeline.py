@@ -14,6 +14,7 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from bot.alerts import alert_recipients, raise_new_alerts
+from bot.answers import store_answers
 from bot.briefs import apply_opening, complete, prepare_opening
 from bot.db import Database, org_scope
 from bot.delivery.channel import Channel
@@ -77,7 +78,10 @@ def _sync(db: Database, org_id: int, connector: Connector) -> IngestReport:
 
 def run_score(db: Database, org_slug: str, as_of: date) -> RescoreReport:
     with RUN_SECONDS.labels("score").time(), db.session() as session:
-        report = rescore(session, get_org(session, org_slug), as_of)
+        org = get_org(session, org_slug)
+        report = rescore(session, org, as_of)
+        # What /account answers from the scores just written, stored so a request does a lookup and a render.
+        store_answers(session, org.id, as_of)
     RUNS.labels("score", "ok").inc()
     ACTIVE_SIGNALS.labels(org_slug).set(report.active)
     return report

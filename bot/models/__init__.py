@@ -1,5 +1,6 @@
 """Every table of Tandem. Import from here so the metadata is always complete."""
 
+from bot.models.answers import StoredAnswer
 from bot.models.base import Base, OrgOwned, utcnow
 from bot.models.book import Account, Contact, Invoice, Note, Ticket, UsageDay
 from bot.models.chat import AuditEntry, ChatInstallation, ChatLink, ConversationRef
@@ -38,6 +39,7 @@ __all__ = [
     "PlannedDigest",
     "Signal",
     "SourceState",
+    "StoredAnswer",
     "SyncRun",
     "Ticket",
     "UsageDay",
