@@ -17,6 +17,7 @@ from scoring.rules.billing import LONG_OVERDUE_DAYS, billing_facts
 from scoring.rules.growth import usage_facts
 from scoring.rules.relationship import RECENT_DEPARTURE_DAYS, TextHit, relationship_facts, text_hits
 from scoring.rules.support import support_facts
+from scoring.seasons import calendar_off
 from scoring.snapshot import AccountSnapshot
 from scoring.trends import Series, usage_series
 
@@ -40,10 +41,15 @@ class Prepared:
 
     hits: list[TextHit]
     usage: dict[str, Series]
+    off: frozenset[int]  # days off in the account's calendar
 
 
 def prepare(s: AccountSnapshot) -> Prepared:
-    return Prepared(hits=text_hits(s), usage=usage_series(s.usage))
+    return Prepared(
+        hits=text_hits(s),
+        usage=usage_series(s.usage_last_year + s.usage),
+        off=calendar_off(s.country, s.as_of.year),
+    )
 
 
 def gather_facts(s: AccountSnapshot, config: ScoringConfig, day: date, prepared: Prepared | None = None) -> Facts:
@@ -51,7 +57,7 @@ def gather_facts(s: AccountSnapshot, config: ScoringConfig, day: date, prepared:
     p = prepared or prepare(s)
     return Facts(
         day=day,
-        usage=usage_facts(s, config, day, p.usage),
+        usage=usage_facts(s, config, day, p.usage, p.off),
         support=support_facts(s, config, day),
         billing=billing_facts(s, config, day),
         relationship=relationship_facts(s, config, day, p.hits),
