@@ -60,6 +60,11 @@ class AccountRecord(Record):
     renewal_date: OptDate = None
     segment: Text = None
     crm_url: Text = None
+    # ISO 3166 alpha-2 ("DE", "au"): the public holidays usage is read against.
+    country: Annotated[
+        str | None, Opt, BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
+        Field(pattern=r"^[A-Z]{2}$"),
+    ] = None
 
 
 ContactRole = Literal["decision_maker", "champion", "influencer", "user", "detractor"]
