@@ -12,7 +12,8 @@ from scoring.snapshot import AccountSnapshot, InvoiceView
 
 LONG_OVERDUE_DAYS = 30  # past this, overdue is no longer a slow payables run
 HABIT_MIN_PAID = 3  # paid invoices needed before a payer's habit is known
-HABIT_SLACK_DAYS = 7  # late by up to their usual lateness plus this is still their habit
+HABIT_SLACK_DAYS = 7
+GRACE_DAYS = 3  # late by up to their usual lateness plus this is still their habit
 
 
 def unpaid_on(i: InvoiceView, day: date) -> bool:
@@ -65,9 +66,11 @@ def billing_facts(s: AccountSnapshot, c: ScoringConfig, day: date) -> BillingFac
 
 def habitual(f: BillingFacts) -> bool:
     """A payer who is always about this late, and always pays: their usual rhythm, not a risk."""
-    if f.failed or f.usual_days_late is None or not f.always_paid or f.usual_days_late < 3:
+    if f.failed or f.usual_days_late is None or not f.always_paid or len(f.overdue) > 1:
         return False
-    return len(f.overdue) <= 1 and f.max_days_overdue <= f.usual_days_late + HABIT_SLACK_DAYS
+    if f.max_days_overdue <= GRACE_DAYS:  # a payment run away, from a payer who pays
+        return True
+    return f.usual_days_late >= GRACE_DAYS and f.max_days_overdue <= f.usual_days_late + HABIT_SLACK_DAYS
 
 
 def billing_risk(ctx: Context) -> list[SignalResult]:
