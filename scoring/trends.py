@@ -187,3 +187,12 @@ def growth(
     Holidays are left out of both, so a holiday week does not hide growth."""
     got = window_change(ser, end, window_days, window_days, off=off, gap_days=span_days)
     return None if got is None else (got.recent, got.baseline)
+
+
+def peak(ser: Series, end: date, days: int, off: Off = frozenset()) -> float | None:
+    """The busiest weekday's mean over the last `days` working days: seats in use, weekends aside."""
+    e = end.toordinal()
+    w = Window.of(ser, span_start(e, days, off), e, off)
+    if w.points * 2 < days:
+        return None
+    return max(sum(vs) / len(vs) for vs in w.by_weekday.values())

@@ -12,9 +12,8 @@ from scoring.results import HIGH, MEDIUM, SignalResult
 from scoring.rules import Context, money, pct
 from scoring.snapshot import AccountSnapshot
 from scoring.seasons import YEAR_DAYS
-from scoring.trends import Off, Series, WindowChange, growth, usage_series, window_change, working_mean
+from scoring.trends import Off, Series, WindowChange, growth, usage_series, peak, window_change, working_mean
 
-UTILISATION_DAYS = 7  # "seat use now" is the last week's mean
 LAST_WEEK = 7  # a fall that the last week no longer shows has recovered: an outage, not a trend
 EVENTS_MIN_USERS = 10  # events speak for a team of at least this many daily users (or with no user count)
 
@@ -27,8 +26,9 @@ class UsageFacts:
     events: WindowChange | None
     events_long: WindowChange | None
     health_change: WindowChange | None  # what the health usage component reads (the drop as it stands)
-    seats_used: float | None  # mean seats used over the last week (active users when not reported)
+    seats_used: float | None  # seats in use on the busiest weekday of the last two weeks (users if unreported)
     utilisation: float | None  # seats_used / seats purchased
+    utilisation_long_ago: float | None  # the same usage_long_days before: idle seats that stay idle
     utilisation_recent: float | None  # last 14 days
     utilisation_before: float | None  # the 16 days before those (days 15-30)
     over_licence: float | None  # the lowest utilisation of the last expansion_over_days, in 4-week blocks
@@ -50,7 +50,7 @@ def usage_facts(
     recent, base = c.usage_recent_days, c.usage_baseline_days
     year = YEAR_DAYS if s.usage_last_year else None
     margin = c.usage_drop / 2  # a recent day is "below" when half the drop threshold under its weekday's level
-    used = _mean(seats, day, UTILISATION_DAYS, off)
+    used = peak(seats, day, 14, off)
     purchased = s.seats_purchased or 0
 
     def share(v: float | None) -> float | None:
@@ -82,6 +82,7 @@ def usage_facts(
         utilisation=share(used),
         utilisation_recent=share(_mean(seats, day, 14, off)),
         utilisation_before=share(_mean(seats, day - timedelta(days=14), 16, off)),
+        utilisation_long_ago=share(peak(seats, day - timedelta(days=c.usage_long_days), 14, off)),
         over_licence=min(b for b in blocks if b is not None) if blocks and None not in blocks else None,
         user_growth=(grown[0] - grown[1]) / grown[1] if grown and grown[1] > 0 else None,
         user_growth_abs=grown[0] - grown[1] if grown else None,
@@ -207,8 +208,10 @@ def find_drop(ctx: Context) -> Drop | None:
                 continue
             if t.baseline - t.recent < floor:  # a handful of users: a floor on people, not a percentage
                 continue
-            if week is not None and metric == "active_users":
-                back = week.recent / t.baseline - 1 if path == "long" else week.change
+            users_fell = u.users is not None and u.users.change <= -c.usage_drop / 2
+            if week is not None and (metric == "active_users" or users_fell):
+                long_base = u.users_long.baseline if u.users_long else None  # the user count, in its units
+                back = week.recent / long_base - 1 if path == "long" and long_base else week.change
                 if back > -c.usage_drop / 2 or (path == "short" and week.below_share < 0.5):
                     continue  # the last days are back at their level: an outage that recovered
             steady = path == "long" and short is not None and short.raw_change < 0 and short.change > t.change

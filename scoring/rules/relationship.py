@@ -18,12 +18,12 @@ _ORG = r"(?:company|business|firm|organi[sz]ation|team|group|\w+ (?:company|team
 DEPARTURE = re.compile(
     r"no longer (?:with|at|employed|works?|working|part of)"
     rf"|(?:has|have|had) (?:now |recently |since )?left (?:(?:the |our )?{_ORG}\b|us\b)"
-    r"|(?:has|have) left(?=\s*(?:[.,;:!]|$|\band\b))|left the (?:company|organi[sz]ation|business|firm)"
+    r"|(?:has|have) left(?=\s*(?:[.,;:!]|$|\band\b))|(?:has|have) left (?-i:[A-Z])|left the (?:company|organi[sz]ation|business|firm)"
     r"|(?:his|her|their) last day (?:was|is|will be|at|here)|mailbox (?:is )?(?:unavailable|no longer)"
     r"|(?:address|recipient|user) (?:not found|unknown|rejected)|\b550[ -]5\.1\.[0-9]|recipnotfound"
     r"|(?:does not|doesn['’]t) exist|unknown user|no such user"
     r"|n['’]est plus|ne fait plus partie|a quitté (?:l['’]entreprise|la société|notre|l['’]organisation|ses fonctions)"
-    r"|nicht mehr|hat (?:[^\n!?]{0,60}?)(?:das|unser|die) (?:unternehmen|firma)(?: [^.\n]{0,30}?)? verlassen"
+    r"|nicht mehr|hat (?![^\n]{0,40}?(?:besprechung|meeting|sitzung|call|anruf|konferenz))[^\n!?]{0,80}? verlassen"
     r"|ist ausgeschieden|ya no (?:trabaja|forma parte|está)|(?:ha dejado|dejó) (?:la|nuestra) (?:empresa|compañía)"
     r"|não (?:trabalha|faz parte)|non (?:lavora|fa) più|niet meer (?:werkzaam|in dienst|bij)",
     re.IGNORECASE,

@@ -25,7 +25,7 @@ def _drivers(ctx: Context) -> tuple[list[str], dict[str, object]]:
     elif usage is not None and usage.change <= USAGE_DRIVER:
         reasons.append(f"Active users {pct(usage.change)} ({usage.baseline:.0f} → {usage.recent:.0f}/day)")
         found["usage_change"] = round(usage.change, 3)
-    if f.usage.utilisation is not None and f.usage.utilisation < LOW_UTILISATION:
+    if "seats" in _whole_picture(ctx) and f.usage.utilisation is not None:
         reasons.append(f"Only {f.usage.utilisation:.0%} of {ctx.s.seats_purchased} seats used: downsell risk")
         found["utilisation"] = round(f.usage.utilisation, 3)
     if f.support.open_serious:
@@ -62,7 +62,8 @@ def _whole_picture(ctx: Context) -> list[str]:
     close = ctx.renewal_within(c.renewal_prep_days)  # weeks away: seats and people decide the renewal now
     if ctx.has("usage_drop"):
         out.append("usage")
-    if close and f.usage.utilisation is not None and f.usage.utilisation < LOW_UTILISATION:
+    idle = [f.usage.utilisation, f.usage.utilisation_long_ago]
+    if close and all(u is not None and u < LOW_UTILISATION for u in idle):  # idle now and two months ago
         out.append("seats")
     if ctx.has("support_escalation"):
         out.append("escalation")
