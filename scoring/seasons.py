@@ -6,6 +6,7 @@ same weeks (52 weeks back, so weekdays line up) tell an ordinary seasonal dip fr
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date
 from functools import lru_cache
 
@@ -22,10 +23,8 @@ def _days_off(country: str | None, year: int) -> frozenset[int]:
     off = set(range(date(year, m1, d1).toordinal(), date(year, 12, 31).toordinal() + 1))
     off |= set(range(date(year, 1, 1).toordinal(), date(year, m2, d2).toordinal() + 1))
     if country:
-        try:
+        with suppress(NotImplementedError):  # a country the package does not know: the year end still counts
             off |= {d.toordinal() for d in holidays.country_holidays(country.upper(), years=year)}
-        except NotImplementedError:  # a country the package does not know: the year end still counts
-            pass
     return frozenset(off)
 
 

@@ -101,9 +101,9 @@ class WindowChange:
         return self.last_year_change is not None
 
 
-def compare(ser: Series, recent: Window, base: Window, recent_days: int, base_days: int, margin: float) -> (
-    WindowChange | None
-):
+def compare(
+    ser: Series, recent: Window, base: Window, recent_days: int, base_days: int, margin: float
+) -> WindowChange | None:
     """Weekday-matched means of two windows; None unless both are half covered."""
     if recent.points * 2 < recent_days or base.points * 2 < base_days:
         return None

@@ -96,7 +96,10 @@ class _Maker:
         self.rows: dict[str, list[dict[str, Any]]] = {
             k: [] for k in ("accounts", "contacts", "usage", "tickets", "invoices", "notes", "team")
         }
-        self.rows["team"] = [{"email": CSM, "name": "Casey CSM", "role": "csm"}, {"email": AM, "name": "Alex", "role": "am"}]
+        self.rows["team"] = [
+            {"email": CSM, "name": "Casey CSM", "role": "csm"},
+            {"email": AM, "name": "Alex", "role": "am"},
+        ]
         self.cal: dict[str, holidays.HolidayBase] = {}
 
     def ts(self, days_ago: float) -> str:
@@ -137,7 +140,11 @@ def _account(m: _Maker, book: Book, ident: str, story: str) -> set[str]:
     south = country in SOUTH
     truth: set[str] = set()
     tiny = story == "tiny" or rng.random() < 0.06
-    seats = rng.randint(3, 6) if tiny else int(rng.choice([rng.uniform(10, 40), rng.uniform(50, 300), rng.uniform(300, 1500)]))
+    seats = (
+        rng.randint(3, 6)
+        if tiny
+        else int(rng.choice([rng.uniform(10, 40), rng.uniform(50, 300), rng.uniform(300, 1500)]))
+    )
     util = rng.uniform(0.55, 0.8)
     if story == "low_seats":
         util = rng.uniform(0.3, 0.42)
@@ -196,7 +203,9 @@ def _account(m: _Maker, book: Book, ident: str, story: str) -> set[str]:
                 used = min(seats * 1.02, seats * 0.8 * grow)
         else:
             used = None
-        users_out = max(0, round(users)) if not tiny else max(0, min(seats, round(level * f + rng.choice([-1, 0, 0, 1]))))
+        users_out = (
+            max(0, round(users)) if not tiny else max(0, min(seats, round(level * f + rng.choice([-1, 0, 0, 1]))))
+        )
         m.rows["usage"].append(
             {
                 "account_id": ident,
@@ -224,7 +233,7 @@ def _account(m: _Maker, book: Book, ident: str, story: str) -> set[str]:
         }
     )
     # People: three key stakeholders and a couple of users.
-    people = []
+    people: list[dict[str, Any]] = []
     for k, role in enumerate(["decision_maker", "champion", "champion", "user", "user"]):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         name = f"{first} {last}"
@@ -254,52 +263,97 @@ def _account(m: _Maker, book: Book, ident: str, story: str) -> set[str]:
     d_ago = rng.randint(2, 20)
     while d_ago < 170:
         m.rows["notes"].append(
-            {"note_id": f"{ident}-N{d_ago}", "account_id": ident, "created_at": m.ts(d_ago), "author_email": CSM,
-             "body": rng.choice(["Check-in, all fine.", "QBR done; roadmap chat.", "Training session for new users."])}
+            {
+                "note_id": f"{ident}-N{d_ago}",
+                "account_id": ident,
+                "created_at": m.ts(d_ago),
+                "author_email": CSM,
+                "body": rng.choice(
+                    ["Check-in, all fine.", "QBR done; roadmap chat.", "Training session for new users."]
+                ),
+            }
         )
         d_ago += rng.randint(14, 30)
     tickets = m.rows["tickets"]
     for k in range(rng.randint(1, 5)):
         opened = rng.randint(20, 160)
         tickets.append(
-            {"ticket_id": f"{ident}-T{k}", "account_id": ident, "opened_at": m.ts(opened),
-             "closed_at": m.ts(opened - 2), "priority": rng.choice(["low", "normal"]), "status": "solved",
-             "subject": "How do I export?", "body": "Question about exports.", "csat": rng.choice([4, 5, 5])}
+            {
+                "ticket_id": f"{ident}-T{k}",
+                "account_id": ident,
+                "opened_at": m.ts(opened),
+                "closed_at": m.ts(opened - 2),
+                "priority": rng.choice(["low", "normal"]),
+                "status": "solved",
+                "subject": "How do I export?",
+                "body": "Question about exports.",
+                "csat": rng.choice([4, 5, 5]),
+            }
         )
     if story == "autoreply":
         lang = rng.choice(list(AUTOREPLY))
         text = AUTOREPLY[lang].format(
-            leaver=leaver["name"], org=org, succ=successor["name"], succ_email=successor["email"],
+            leaver=leaver["name"],
+            org=org,
+            succ=successor["name"],
+            succ_email=successor["email"],
             when=(as_of - timedelta(days=left_ago + 3)).strftime("%d.%m."),
         )
         tickets.append(
-            {"ticket_id": f"{ident}-AR", "account_id": ident, "opened_at": m.ts(left_ago), "priority": "normal",
-             "status": "solved", "closed_at": m.ts(left_ago - 1), "subject": "Automatic reply: renewal", "body": text}
+            {
+                "ticket_id": f"{ident}-AR",
+                "account_id": ident,
+                "opened_at": m.ts(left_ago),
+                "priority": "normal",
+                "status": "solved",
+                "closed_at": m.ts(left_ago - 1),
+                "subject": "Automatic reply: renewal",
+                "body": text,
+            }
         )
         book.successors[successor["contact_id"]] = ident
     if story == "bounce":
-        text = (
-            f"Delivery has failed to these recipients or groups: {leaver['email']}\n"
-            + rng.choice(["Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'",
-                          "550 5.1.1 <{e}>: Recipient address rejected: User unknown".format(e=leaver["email"]),
-                          "The email account that you tried to reach does not exist. 550 5.1.1 user unknown"])
+        text = f"Delivery has failed to these recipients or groups: {leaver['email']}\n" + rng.choice(
+            [
+                "Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'",
+                "550 5.1.1 <{e}>: Recipient address rejected: User unknown".format(e=leaver["email"]),
+                "The email account that you tried to reach does not exist. 550 5.1.1 user unknown",
+            ]
         )
         tickets.append(
-            {"ticket_id": f"{ident}-BN", "account_id": ident, "opened_at": m.ts(left_ago), "priority": "low",
-             "status": "solved", "closed_at": m.ts(left_ago - 1), "subject": "Undeliverable: QBR", "body": text}
+            {
+                "ticket_id": f"{ident}-BN",
+                "account_id": ident,
+                "opened_at": m.ts(left_ago),
+                "priority": "low",
+                "status": "solved",
+                "closed_at": m.ts(left_ago - 1),
+                "subject": "Undeliverable: QBR",
+                "body": text,
+            }
         )
     if story == "csm_note":
         first = leaver["name"].split()[0]
         when = (as_of - timedelta(days=left_ago + 2)).strftime("%B %d")
         m.rows["notes"].append(
-            {"note_id": f"{ident}-NL", "account_id": ident, "created_at": m.ts(left_ago), "author_email": CSM,
-             "body": f"{first} has left, his last day was {when}. Need a new champion."}
+            {
+                "note_id": f"{ident}-NL",
+                "account_id": ident,
+                "created_at": m.ts(left_ago),
+                "author_email": CSM,
+                "body": f"{first} has left, his last day was {when}. Need a new champion.",
+            }
         )
     if story == "meeting_noise":
         text = rng.choice(NOISE_TEXTS).format(name=leaver["name"])
         m.rows["notes"].append(
-            {"note_id": f"{ident}-NM", "account_id": ident, "created_at": m.ts(rng.randint(2, 20)),
-             "author_email": CSM, "body": text}
+            {
+                "note_id": f"{ident}-NM",
+                "account_id": ident,
+                "created_at": m.ts(rng.randint(2, 20)),
+                "author_email": CSM,
+                "body": text,
+            }
         )
     if story in ("departure_status", "autoreply", "bounce", "csm_note"):
         truth.add("stakeholder_left")
@@ -310,10 +364,17 @@ def _account(m: _Maker, book: Book, ident: str, story: str) -> set[str]:
             opened = rng.randint(2, 24)
             still_open = k < 2
             tickets.append(
-                {"ticket_id": f"{ident}-E{k}", "account_id": ident, "opened_at": m.ts(opened),
-                 "closed_at": "" if still_open else m.ts(max(0, opened - 3)),
-                 "priority": rng.choice(["urgent", "high"]), "status": "open" if still_open else "solved",
-                 "subject": "Sync broken", "body": "Production sync failing.", "csat": "" if still_open else 2}
+                {
+                    "ticket_id": f"{ident}-E{k}",
+                    "account_id": ident,
+                    "opened_at": m.ts(opened),
+                    "closed_at": "" if still_open else m.ts(max(0, opened - 3)),
+                    "priority": rng.choice(["urgent", "high"]),
+                    "status": "open" if still_open else "solved",
+                    "subject": "Sync broken",
+                    "body": "Production sync failing.",
+                    "csat": "" if still_open else 2,
+                }
             )
         truth.add("support_escalation")
         if renewal <= risk_window:
@@ -337,7 +398,9 @@ def _invoices(m: _Maker, ident: str, story: str, arr: float) -> None:
     monthly = rng.random() < 0.5
     step, amount = (30, arr / 12) if monthly else (91, arr / 4)
     habit = rng.randint(8, 15) if story == "chronic_late" else None
-    due_ago = rng.randint(5, step - 3) if story == "chronic_late" and rng.random() < 0.7 else rng.randint(-20, step - 10)
+    due_ago = (
+        rng.randint(5, step - 3) if story == "chronic_late" and rng.random() < 0.7 else rng.randint(-20, step - 10)
+    )
     if story == "chronic_late":
         due_ago = rng.randint(3, (habit or 8) - 1)
     k = 0
@@ -348,11 +411,16 @@ def _invoices(m: _Maker, ident: str, story: str, arr: float) -> None:
             paid, status = None, "open"
         if due_ago < 0:
             paid, status = None, "open"
-        row = {"invoice_id": f"{ident}-I{k}", "account_id": ident,
-               "issued_at": (m.as_of - timedelta(days=due_ago + 30)).isoformat(),
-               "due_at": (m.as_of - timedelta(days=due_ago)).isoformat(),
-               "paid_at": (m.as_of - timedelta(days=paid)).isoformat() if paid is not None else "",
-               "amount": round(amount, 2), "currency": "USD", "status": status}
+        row = {
+            "invoice_id": f"{ident}-I{k}",
+            "account_id": ident,
+            "issued_at": (m.as_of - timedelta(days=due_ago + 30)).isoformat(),
+            "due_at": (m.as_of - timedelta(days=due_ago)).isoformat(),
+            "paid_at": (m.as_of - timedelta(days=paid)).isoformat() if paid is not None else "",
+            "amount": round(amount, 2),
+            "currency": "USD",
+            "status": status,
+        }
         if story == "billing_failed" and k < 2:
             row["due_at"] = (m.as_of - timedelta(days=5 + 12 * k)).isoformat()
             row["paid_at"], row["status"] = "", "failed"
@@ -364,7 +432,14 @@ def _invoices(m: _Maker, ident: str, story: str, arr: float) -> None:
         k += 1
     if story == "small_overage":
         rows.append(
-            {"invoice_id": f"{ident}-OV", "account_id": ident, "issued_at": (m.as_of - timedelta(days=40)).isoformat(),
-             "due_at": (m.as_of - timedelta(days=10)).isoformat(), "paid_at": "", "amount": round(min(150.0, arr * 0.002), 2),
-             "currency": "USD", "status": "open"}
+            {
+                "invoice_id": f"{ident}-OV",
+                "account_id": ident,
+                "issued_at": (m.as_of - timedelta(days=40)).isoformat(),
+                "due_at": (m.as_of - timedelta(days=10)).isoformat(),
+                "paid_at": "",
+                "amount": round(min(150.0, arr * 0.002), 2),
+                "currency": "USD",
+                "status": "open",
+            }
         )

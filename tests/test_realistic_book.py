@@ -61,9 +61,7 @@ def evaluate(books: list[tuple[Book, dict[str, set[str]]]]) -> tuple[dict[str, t
             if book.stories[account] in QUIET:
                 quiet += 1
                 alarms += bool(got)
-    table = {
-        k: (tp[k] / max(1, tp[k] + fn[k]), tp[k] / max(1, tp[k] + fp[k]), tp[k] + fn[k]) for k in EVALUATED
-    }
+    table = {k: (tp[k] / max(1, tp[k] + fn[k]), tp[k] / max(1, tp[k] + fp[k]), tp[k] + fn[k]) for k in EVALUATED}
     return table, alarms / max(1, quiet)
 
 

@@ -10,9 +10,9 @@ from typing import Any
 from scoring.config import ScoringConfig
 from scoring.results import HIGH, MEDIUM, SignalResult
 from scoring.rules import Context, money, pct
-from scoring.snapshot import AccountSnapshot
 from scoring.seasons import YEAR_DAYS
-from scoring.trends import Off, Series, WindowChange, growth, usage_series, peak, window_change, working_mean
+from scoring.snapshot import AccountSnapshot
+from scoring.trends import Off, Series, WindowChange, growth, peak, usage_series, window_change, working_mean
 
 LAST_WEEK = 7  # a fall that the last week no longer shows has recovered: an outage, not a trend
 EVENTS_MIN_USERS = 10  # events speak for a team of at least this many daily users (or with no user count)
@@ -197,7 +197,8 @@ def _compared(c: ScoringConfig, t: WindowChange, path: str, steady: bool) -> str
 def find_drop(ctx: Context) -> Drop | None:
     """The sustained fall, if any: short or long window, same weekdays, holidays out, last year's season out."""
     c, u = ctx.config, ctx.facts.usage
-    users_base = (u.users_long or u.users).baseline if (u.users_long or u.users) else None
+    users_ref = u.users_long or u.users
+    users_base = users_ref.baseline if users_ref is not None else None
     candidates = [("Active users", "active_users", u.users, u.users_long, c.usage_min_users)]
     if users_base is None or users_base >= EVENTS_MIN_USERS:
         candidates.append(("Events", "events", u.events, u.events_long, 0.0))

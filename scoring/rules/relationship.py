@@ -18,7 +18,8 @@ _ORG = r"(?:company|business|firm|organi[sz]ation|team|group|\w+ (?:company|team
 DEPARTURE = re.compile(
     r"no longer (?:with|at|employed|works?|working|part of)"
     rf"|(?:has|have|had) (?:now |recently |since )?left (?:(?:the |our )?{_ORG}\b|us\b)"
-    r"|(?:has|have) left(?=\s*(?:[.,;:!]|$|\band\b))|(?:has|have) left (?-i:[A-Z])|left the (?:company|organi[sz]ation|business|firm)"
+    r"|(?:has|have) left(?=\s*(?:[.,;:!]|$|\band\b))|(?:has|have) left (?-i:[A-Z])"
+    r"|left the (?:company|organi[sz]ation|business|firm)"
     r"|(?:his|her|their) last day (?:was|is|will be|at|here)|mailbox (?:is )?(?:unavailable|no longer)"
     r"|(?:address|recipient|user) (?:not found|unknown|rejected)|\b550[ -]5\.1\.[0-9]|recipnotfound"
     r"|(?:does not|doesn['’]t) exist|unknown user|no such user"
@@ -138,7 +139,9 @@ def text_hits(s: AccountSnapshot) -> list[TextHit]:
     texts: list[tuple[str, str, datetime, str, bool]] = [
         ("ticket", t.external_id, t.opened_at, f"{t.subject or ''}\n{t.body or ''}", False) for t in s.tickets
     ]
-    texts += [("note", n.external_id, n.created_at, n.body or "", (n.author_email or "").lower() in ours) for n in s.notes]
+    texts += [
+        ("note", n.external_id, n.created_at, n.body or "", (n.author_email or "").lower() in ours) for n in s.notes
+    ]
     with_phrases = [(t, [(m.start(), m.end(), m.group(0)) for m in DEPARTURE.finditer(t[3])]) for t in texts]
     with_phrases = [(t, phrases) for t, phrases in with_phrases if phrases]
     if not with_phrases:  # most accounts: no departure phrase anywhere, so no contact pattern to compile
@@ -169,9 +172,7 @@ def text_hits(s: AccountSnapshot) -> list[TextHit]:
                     continue
                 pattern = re.compile(rf"(?<!\w){re.escape(first)}(?!\w)[^.\n]{{0,25}}$", re.IGNORECASE)
                 if any(pattern.search(text[: ph[0]]) for ph in phrases):
-                    hits.append(
-                        TextHit(contact.external_id, source, ident, when.date(), phrases[0][2].lower(), lead)
-                    )
+                    hits.append(TextHit(contact.external_id, source, ident, when.date(), phrases[0][2].lower(), lead))
     return hits
 
 
