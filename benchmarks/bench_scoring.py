@@ -61,7 +61,8 @@ def load_book(db: Database, accounts: int) -> None:
     usage = []
     for account_id in ids:
         level, slope = rng.uniform(30, 90), rng.uniform(-0.3, 0.2) / 120
-        for ago in range(120):
+        # The recent 120 days and last year's same weeks: what the loader reads of a 13-month history.
+        for ago in (*range(120), *range(364, 364 + 105)):
             users = max(0, round(level * (1 - slope * ago) * rng.uniform(0.95, 1.05)))
             usage.append(
                 {

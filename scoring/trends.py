@@ -180,13 +180,13 @@ def working_mean(ser: Series, end: date, days: int, off: Off = frozenset()) -> f
 
 
 def growth(
-    ser: Series, end: date, span_days: int, window_days: int = 14, off: Off = frozenset()
-) -> tuple[float, float] | None:
-    """(now, then): working-day means of the window ending `end` and the same-size window `span_days` earlier.
+    ser: Series, end: date, span_days: int, window_days: int = 14, off: Off = frozenset(), last_year: int | None = None
+) -> WindowChange | None:
+    """The working-day window ending `end` against the same-size window `span_days` earlier.
 
-    Holidays are left out of both, so a holiday week does not hide growth."""
-    got = window_change(ser, end, window_days, window_days, off=off, gap_days=span_days)
-    return None if got is None else (got.recent, got.baseline)
+    Holidays are left out of both, so a holiday week does not hide growth; with `last_year`, last year's same
+    weeks divide out a season (a school back from its summer break has not grown)."""
+    return window_change(ser, end, window_days, window_days, off=off, gap_days=span_days, last_year=last_year)
 
 
 def peak(ser: Series, end: date, days: int, off: Off = frozenset()) -> float | None:

@@ -69,7 +69,7 @@ def usage_facts(
     health = u_long or u_short if users.days else e_long or e_short
     if health and u_week and users.days and -c.usage_drop / 2 < u_week.change and u_week.change > health.change:
         health = u_week  # back to its level last week: read the recovery, not the outage
-    grown = growth(users, day, c.expansion_growth_days, off=off)
+    grown = growth(users, day, c.expansion_growth_days, off=off, last_year=year)
     blocks = [share(_mean(seats, day - timedelta(days=k), 28, off)) for k in range(0, c.expansion_over_days, 28)]
     return UsageFacts(
         users=u_short,
@@ -84,8 +84,8 @@ def usage_facts(
         utilisation_before=share(_mean(seats, day - timedelta(days=14), 16, off)),
         utilisation_long_ago=share(peak(seats, day - timedelta(days=c.usage_long_days), 14, off)),
         over_licence=min(b for b in blocks if b is not None) if blocks and None not in blocks else None,
-        user_growth=(grown[0] - grown[1]) / grown[1] if grown and grown[1] > 0 else None,
-        user_growth_abs=grown[0] - grown[1] if grown else None,
+        user_growth=grown.change if grown else None,
+        user_growth_abs=grown.recent - grown.baseline if grown else None,
     )
 
 

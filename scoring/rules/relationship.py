@@ -22,7 +22,7 @@ DEPARTURE = re.compile(
     r"|left the (?:company|organi[sz]ation|business|firm)"
     r"|(?:his|her|their) last day (?:was|is|will be|at|here)|mailbox (?:is )?(?:unavailable|no longer)"
     r"|(?:address|recipient|user) (?:not found|unknown|rejected)|\b550[ -]5\.1\.[0-9]|recipnotfound"
-    r"|(?:does not|doesn['’]t) exist|unknown user|no such user"
+    r"|(?:account|address|mailbox|recipient)[^.\n]{0,40}?(?:does not|doesn['’]t) exist|unknown user|no such user"
     r"|n['’]est plus|ne fait plus partie|a quitté (?:l['’]entreprise|la société|notre|l['’]organisation|ses fonctions)"
     r"|nicht mehr|hat (?![^\n]{0,40}?(?:besprechung|meeting|sitzung|call|anruf|konferenz))[^\n!?]{0,80}? verlassen"
     r"|ist ausgeschieden|ya no (?:trabaja|forma parte|está)|(?:ha dejado|dejó) (?:la|nuestra) (?:empresa|compañía)"
@@ -48,7 +48,8 @@ TAKES_OVER = re.compile(
 )
 BOUNCE = re.compile(
     r"\b550[ -]5\.1\.[0-9]|recipnotfound|(?:address|recipient|user) (?:not found|unknown|rejected)|unknown user"
-    r"|no such user|could not be delivered|undeliverable|unzustellbar|non remis|mailbox unavailable",
+    r"|no such user|could not be delivered|undeliverable|unzustellbar|non remis|mailbox unavailable"
+    r"|(?:account|address|mailbox|recipient)[^.\n]{0,40}?(?:does not|doesn['’]t) exist",
     re.IGNORECASE,
 )
 SUCCESSOR_REACH = 100  # a name this close after a successor phrase, in the same sentence, is the successor
@@ -161,7 +162,12 @@ def text_hits(s: AccountSnapshot) -> list[TextHit]:
                 for m in p.finditer(text)
                 if not _is_successor(text, m.start(), m.end(), successors)
             ]
-            close = [ph for ph in phrases for at, _ in named if ph[0] - NEAR <= at <= ph[1] + NEAR]
+            close = [
+                ph
+                for ph in phrases
+                for at, is_email in named
+                if ph[0] - NEAR <= at <= ph[1] + NEAR and (is_email or not BOUNCE.fullmatch(ph[2]))
+            ]
             if bounce and any(is_email for _, is_email in named):  # the bounced address is the evidence
                 close = close or phrases
             if close:
