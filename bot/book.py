@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.models import Account, Contact, Invoice, Note, Ticket, UsageDay
 from scoring.snapshot import AccountSnapshot, ContactView, InvoiceView, NoteView, TicketView, UsagePoint
 
-USAGE_DAYS = 120
+USAGE_DAYS = 130  # the long slope (10 weeks and two) read a month back too, holidays left out
 # Last year's same weeks, 52 weeks back (weekdays aligned): the recent and baseline windows, and the same a
 # month earlier for the health trend. Only these weeks, not thirteen months: the season to compare with.
 LAST_YEAR_BACK = 364

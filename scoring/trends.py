@@ -52,6 +52,7 @@ def usage_series(usage: list[UsagePoint]) -> dict[str, Series]:
 
 
 Off = frozenset[int]  # ordinals of days off (holidays): left out of every window
+SEASON = 0.15  # a move of this size on the same weeks last year is a season (breaks shift a few days a year)
 
 
 def span_start(end: int, days: int, off: Off) -> int:
@@ -158,6 +159,10 @@ def window_change(
     if then is None or then.raw_change <= -0.95:
         return now
     seasonal = (1 + now.raw_change) / (1 + then.raw_change) - 1
+    same_dip = then.raw_change <= -SEASON and then.raw_change <= now.raw_change / 2 and now.raw_change < 0
+    same_rise = then.raw_change >= SEASON and then.raw_change >= now.raw_change / 2 and now.raw_change > 0
+    if same_dip or same_rise:  # last year moved the same way at least half as much: the season, not a trend
+        seasonal = 0.0
     return WindowChange(
         now.recent,
         now.baseline,

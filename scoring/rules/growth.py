@@ -34,6 +34,16 @@ class UsageFacts:
     over_licence: float | None  # the lowest utilisation of the last expansion_over_days, in 4-week blocks
     user_growth: float | None  # last 14 days against 14 days ending expansion_growth_days earlier
     user_growth_abs: float | None  # the same in users a day
+    users_vs_last_year: WindowChange | None  # the last 14 working days against the same weeks a year ago
+
+
+def _guarded(t: WindowChange | None, yoy: WindowChange | None, threshold: float) -> float | None:
+    """Growth, unless last year's season could not be divided out and the same weeks a year ago were as high."""
+    if t is None:
+        return None
+    if not t.seasonal and yoy is not None and t.change > 0 and yoy.change < threshold:
+        return min(t.change, max(yoy.change, 0.0))
+    return t.change
 
 
 def _mean(ser: Series, end: date, days: int, off: Off) -> float | None:
@@ -70,6 +80,7 @@ def usage_facts(
     if health and u_week and users.days and -c.usage_drop / 2 < u_week.change and u_week.change > health.change:
         health = u_week  # back to its level last week: read the recovery, not the outage
     grown = growth(users, day, c.expansion_growth_days, off=off, last_year=year)
+    yoy = window_change(users, day, recent, recent, off=off, gap_days=YEAR_DAYS) if year else None
     blocks = [share(_mean(seats, day - timedelta(days=k), 28, off)) for k in range(0, c.expansion_over_days, 28)]
     return UsageFacts(
         users=u_short,
@@ -84,8 +95,9 @@ def usage_facts(
         utilisation_before=share(_mean(seats, day - timedelta(days=14), 16, off)),
         utilisation_long_ago=share(peak(seats, day - timedelta(days=c.usage_long_days), 14, off)),
         over_licence=min(b for b in blocks if b is not None) if blocks and None not in blocks else None,
-        user_growth=grown.change if grown else None,
+        user_growth=_guarded(grown, yoy, c.expansion_user_growth),
         user_growth_abs=grown.recent - grown.baseline if grown else None,
+        users_vs_last_year=yoy,
     )
 
 
@@ -115,7 +127,8 @@ def expansion_opportunity(ctx: Context) -> Opportunity | None:
         else None
     )
     # A rise must be a share of the seats and whole people: one seat more on a 5-seat team is a wobble.
-    rising = rise is not None and rise >= max(c.expansion_seat_rise * seats, c.expansion_min_seats)
+    team = seats >= c.expansion_min_team
+    rising = team and rise is not None and rise >= max(c.expansion_seat_rise * seats, 1)
     if not reasons and u.utilisation >= c.expansion_seat_utilisation and rising:
         reasons.append(
             f"Seat use {u.utilisation:.0%} of {seats} seats and rising "
@@ -124,7 +137,8 @@ def expansion_opportunity(ctx: Context) -> Opportunity | None:
     if (
         u.user_growth is not None
         and u.user_growth >= c.expansion_user_growth
-        and (u.user_growth_abs or 0) >= c.expansion_min_seats
+        and team
+        and (u.user_growth_abs or 0) >= 1
         and u.utilisation >= c.expansion_growth_utilisation
     ):
         reasons.append(
@@ -209,11 +223,14 @@ def find_drop(ctx: Context) -> Drop | None:
                 continue
             if t.baseline - t.recent < floor:  # a handful of users: a floor on people, not a percentage
                 continue
+            yoy = u.users_vs_last_year
+            if not t.seasonal and yoy is not None and yoy.change > -c.usage_drop / 2:
+                continue  # no season to divide out, but the same weeks last year were as low: a season
             users_fell = u.users is not None and u.users.change <= -c.usage_drop / 2
             if week is not None and (metric == "active_users" or users_fell):
                 long_base = u.users_long.baseline if u.users_long else None  # the user count, in its units
                 back = week.recent / long_base - 1 if path == "long" and long_base else week.change
-                if back > -c.usage_drop / 2 or (path == "short" and week.below_share < 0.5):
+                if back > -c.usage_drop / 2 and week.below_share < 0.5:
                     continue  # the last days are back at their level: an outage that recovered
             steady = path == "long" and short is not None and short.raw_change < 0 and short.change > t.change
             return Drop(label, metric, t, path, _compared(c, t, path, steady))
