@@ -287,6 +287,8 @@ def stakeholder_left(ctx: Context) -> list[SignalResult]:
                     "single_threaded": single,
                     "others_to_engage": engage,
                     "successor_named": leads,
+                    "comparison": f"left {(s.as_of - left_on).days} days ago; {remaining} active key contacts "
+                    f"remain against the {c.min_key_contacts} an account needs",
                     "days_to_renewal": ctx.days_to_renewal,
                 },
                 next_steps={

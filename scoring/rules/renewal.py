@@ -111,6 +111,8 @@ def renewal_risk(ctx: Context) -> list[SignalResult]:
                 "threshold": c.health_threshold,
                 "drivers": found,
                 "at_risk_on": picture,
+                "comparison": f"health {h.score} against the {c.health_threshold:.0f} threshold{trend}, "
+                f"{days} days before renewal" + (f", at risk on {', '.join(picture)}" if picture else ""),
                 "weakest_components": dict(weakest),
                 "arr": ctx.arr,
             },
