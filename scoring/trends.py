@@ -5,9 +5,10 @@ A `Series` is one usage metric as sorted day ordinals and values, so any window 
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from scoring.snapshot import UsagePoint
 
@@ -32,13 +33,25 @@ class Series:
     def first_day(self) -> int | None:
         return self.days[0] if self.days else None
 
+    @cached_property
+    def by_weekday(self) -> tuple[list[list[int]], list[list[float]]]:
+        """Days and values split by weekday, once: a window is then two bisects and a slice per weekday."""
+        days: list[list[int]] = [[] for _ in range(7)]
+        values: list[list[float]] = [[] for _ in range(7)]
+        for d, v in zip(self.days, self.values, strict=True):
+            days[d % 7].append(d)
+            values[d % 7].append(v)
+        return days, values
 
-def usage_series(usage: list[UsagePoint]) -> dict[str, Series]:
-    """Every metric of the usage history in one pass; days without a value are skipped, not zero."""
+
+def usage_series(usage: list[UsagePoint], off: frozenset[int] = frozenset()) -> dict[str, Series]:
+    """Every metric of the usage history in one pass; days without a value, and days off, are skipped."""
     out = {m: Series([], []) for m in METRICS}
     users, seats, events = (out[m] for m in METRICS)
     for p in usage:
         d = p.day.toordinal()
+        if d in off:
+            continue
         if p.active_users is not None:
             users.days.append(d)
             users.values.append(p.active_users)
@@ -57,11 +70,28 @@ SEASON = 0.15  # a move of this size on the same weeks last year is a season (br
 
 def span_start(end: int, days: int, off: Off) -> int:
     """The exclusive start of the span ending at `end` (an ordinal) that holds `days` days not off."""
-    d, n = end, 0
-    while n < days and end - d < days + 60:  # the cap only matters in a calendar made of holidays
-        n += d not in off
-        d -= 1
-    return d
+    start = end - days
+    if not off:
+        return start
+    ordered = sorted_off(off)
+    for _ in range(8):  # widen by the days off inside until it holds `days` working days
+        inside = bisect_right(ordered, end) - bisect_right(ordered, start)
+        wider = end - days - inside
+        if wider == start:
+            break
+        start = wider
+    return start
+
+
+_SORTED: dict[int, list[int]] = {}
+
+
+def sorted_off(off: Off) -> list[int]:
+    """The calendar's days off in order (calendars are few and shared: cached by identity)."""
+    got = _SORTED.get(id(off))
+    if got is None:
+        got = _SORTED[id(off)] = sorted(off)
+    return got
 
 
 @dataclass(frozen=True)
@@ -73,14 +103,16 @@ class Window:
 
     @classmethod
     def of(cls, ser: Series, lo: int, hi: int, off: Off) -> Window:
-        """Points in (lo, hi], days off left out."""
-        a, b = bisect_right(ser.days, lo), bisect_right(ser.days, hi)
+        """Points in (lo, hi] (days off are already out of the series)."""
+        days, values = ser.by_weekday
         by: dict[int, list[float]] = {}
         n = 0
-        for d, v in zip(ser.days[a:b], ser.values[a:b], strict=True):
-            if d not in off:
-                by.setdefault(d % 7, []).append(v)
-                n += 1
+        for wd in range(7):
+            wd_days = days[wd]
+            a, b = bisect_right(wd_days, lo), bisect_right(wd_days, hi)
+            if b > a:
+                by[wd] = values[wd][a:b]
+                n += b - a
         return cls(by, n)
 
 

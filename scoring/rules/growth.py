@@ -51,8 +51,14 @@ def _mean(ser: Series, end: date, days: int, off: Off) -> float | None:
 
 
 def usage_facts(
-    s: AccountSnapshot, c: ScoringConfig, day: date, by_metric: dict[str, Series] | None = None, off: Off = frozenset()
+    s: AccountSnapshot,
+    c: ScoringConfig,
+    day: date,
+    by_metric: dict[str, Series] | None = None,
+    off: Off = frozenset(),
+    brief: bool = False,
 ) -> UsageFacts:
+    """The usage facts of `day`; `brief` reads only what health needs (the 30-day-ago side of its trend)."""
     by_metric = by_metric or usage_series(s.usage_last_year + s.usage)
     users, events, seats = by_metric["active_users"], by_metric["events"], by_metric["seats_used"]
     if not seats.days:
@@ -74,11 +80,13 @@ def usage_facts(
 
     u_short, u_long, u_week = trends(users)
     e_short = e_long = None
-    if events.days:
+    if events.days and not (brief and users.days):
         e_short, e_long, _ = trends(events)
     health = u_long or u_short if users.days else e_long or e_short
     if health and u_week and users.days and -c.usage_drop / 2 < u_week.change and u_week.change > health.change:
         health = u_week  # back to its level last week: read the recovery, not the outage
+    if brief:
+        return UsageFacts(u_short, u_long, u_week, e_short, e_long, health, used, share(used), *[None] * 7)
     grown = growth(users, day, c.expansion_growth_days, off=off, last_year=year)
     yoy = window_change(users, day, recent, recent, off=off, gap_days=YEAR_DAYS) if year else None
     blocks = [share(_mean(seats, day - timedelta(days=k), 28, off)) for k in range(0, c.expansion_over_days, 28)]
