@@ -5,7 +5,7 @@ A `Series` is one usage metric as sorted day ordinals and values, so any window 
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -83,14 +83,14 @@ def span_start(end: int, days: int, off: Off) -> int:
     return start
 
 
-_SORTED: dict[int, list[int]] = {}
+_SORTED: dict[Off, list[int]] = {}
 
 
 def sorted_off(off: Off) -> list[int]:
-    """The calendar's days off in order (calendars are few and shared: cached by identity)."""
-    got = _SORTED.get(id(off))
+    """The calendar's days off in order (calendars are few, one per country and year: cached)."""
+    got = _SORTED.get(off)
     if got is None:
-        got = _SORTED[id(off)] = sorted(off)
+        got = _SORTED[off] = sorted(off)
     return got
 
 
