@@ -6,9 +6,8 @@ A `Series` is one usage metric as sorted day ordinals and values, so any window 
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 
 from scoring.snapshot import UsagePoint
 
@@ -19,6 +18,15 @@ METRICS = ("active_users", "seats_used", "events")
 class Series:
     days: list[int]  # date ordinals, ascending
     values: list[float]
+    # The same points split by weekday (ordinal % 7): a window is then two bisects and a slice per weekday.
+    wd_days: list[list[int]] = field(default_factory=lambda: [[] for _ in range(7)])
+    wd_values: list[list[float]] = field(default_factory=lambda: [[] for _ in range(7)])
+
+    def add(self, d: int, v: float) -> None:
+        self.days.append(d)
+        self.values.append(v)
+        self.wd_days[d % 7].append(d)
+        self.wd_values[d % 7].append(v)
 
     def window(self, end: date, days: int) -> tuple[list[int], list[float]]:
         """The points in (end - days, end]."""
@@ -33,16 +41,6 @@ class Series:
     def first_day(self) -> int | None:
         return self.days[0] if self.days else None
 
-    @cached_property
-    def by_weekday(self) -> tuple[list[list[int]], list[list[float]]]:
-        """Days and values split by weekday, once: a window is then two bisects and a slice per weekday."""
-        days: list[list[int]] = [[] for _ in range(7)]
-        values: list[list[float]] = [[] for _ in range(7)]
-        for d, v in zip(self.days, self.values, strict=True):
-            days[d % 7].append(d)
-            values[d % 7].append(v)
-        return days, values
-
 
 def usage_series(usage: list[UsagePoint], off: frozenset[int] = frozenset()) -> dict[str, Series]:
     """Every metric of the usage history in one pass; days without a value, and days off, are skipped."""
@@ -53,14 +51,11 @@ def usage_series(usage: list[UsagePoint], off: frozenset[int] = frozenset()) -> 
         if d in off:
             continue
         if p.active_users is not None:
-            users.days.append(d)
-            users.values.append(p.active_users)
+            users.add(d, p.active_users)
         if p.seats_used is not None:
-            seats.days.append(d)
-            seats.values.append(p.seats_used)
+            seats.add(d, p.seats_used)
         if p.events is not None:
-            events.days.append(d)
-            events.values.append(p.events)
+            events.add(d, p.events)
     return out
 
 
@@ -104,7 +99,7 @@ class Window:
     @classmethod
     def of(cls, ser: Series, lo: int, hi: int, off: Off) -> Window:
         """Points in (lo, hi] (days off are already out of the series)."""
-        days, values = ser.by_weekday
+        days, values = ser.wd_days, ser.wd_values
         by: dict[int, list[float]] = {}
         n = 0
         for wd in range(7):

@@ -72,16 +72,17 @@ def usage_facts(
     def share(v: float | None) -> float | None:
         return v / purchased if v is not None and purchased > 0 else None
 
-    def trends(ser: Series) -> tuple[WindowChange | None, WindowChange | None, WindowChange | None]:
+    def trends(ser: Series, year: int | None) -> tuple[WindowChange | None, WindowChange | None]:
         short = window_change(ser, day, recent, base, margin, off, last_year=year)
         long = window_change(ser, day, recent, recent, margin, off, gap_days=c.usage_long_days, last_year=year)
-        week = window_change(ser, day, LAST_WEEK, base, margin, off, gap_days=recent, last_year=year)
-        return short, long, week
+        return short, long
 
-    u_short, u_long, u_week = trends(users)
+    u_short, u_long = trends(users, year)
+    u_week = window_change(users, day, LAST_WEEK, base, margin, off, gap_days=recent, last_year=year)
     e_short = e_long = None
     if events.days and not (brief and users.days):
-        e_short, e_long, _ = trends(events)
+        # Events speak when users hold (no season then) or when there is no user count: last year only then.
+        e_short, e_long = trends(events, None if users.days else year)
     health = u_long or u_short if users.days else e_long or e_short
     if health and u_week and users.days and -c.usage_drop / 2 < u_week.change and u_week.change > health.change:
         health = u_week  # back to its level last week: read the recovery, not the outage
@@ -222,7 +223,8 @@ def find_drop(ctx: Context) -> Drop | None:
     users_ref = u.users_long or u.users
     users_base = users_ref.baseline if users_ref is not None else None
     candidates = [("Active users", "active_users", u.users, u.users_long, c.usage_min_users)]
-    if users_base is None or users_base >= EVENTS_MIN_USERS:
+    users_hold = all(t is None or t.change > -c.usage_drop / 2 for t in (u.users, u.users_long))
+    if users_base is None or (users_base >= EVENTS_MIN_USERS and users_hold):
         candidates.append(("Events", "events", u.events, u.events_long, 0.0))
     week = u.users_last_week
     for label, metric, short, long, floor in candidates:
