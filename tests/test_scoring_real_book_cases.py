@@ -235,3 +235,28 @@ def test_renewal_prep_never_cites_a_weakness() -> None:
     prep = one(middling, "renewal_prep")
     assert "utilisation" not in prep.evidence and not any("Seat use" in r for r in prep.reasons)
     assert one(f.renewal_coming(), "renewal_prep").severity == MEDIUM
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Hallo, die Exporte funktionieren nicht mehr. Gruß, Maria Gonzalez",
+        "Bonjour, le rapport n'est plus disponible depuis hier. Maria Gonzalez",
+        "The sync is no longer working since Tuesday. Regards, Maria Gonzalez",
+    ],
+)
+def test_something_else_no_longer_working_is_not_a_departure(body: str) -> None:
+    assert "stakeholder_left" not in kinds(globex().ticket("normal", 2, subject="Exports", body=body))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Automatic reply from Maria Gonzalez: I've left Globex. Please contact Rita Moreno.",
+        "Réponse automatique de Maria Gonzalez : j'ai quitté la société. Merci de contacter Rita Moreno.",
+        "Abwesenheitsnotiz Maria Gonzalez: Ich habe das Unternehmen verlassen. Bitte wenden Sie sich an Rita Moreno.",
+    ],
+)
+def test_first_person_auto_replies_name_the_sender_as_the_leaver(body: str) -> None:
+    left = [s.key for s in read(globex().ticket("normal", 2, body=body)).signals if s.kind == "stakeholder_left"]
+    assert left == ["C2"]

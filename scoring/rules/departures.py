@@ -17,16 +17,19 @@ from scoring.snapshot import AccountSnapshot, ContactView
 # every phrase has a subject: "left the company" counts, "left the meeting early" or "left a comment" never.
 _ORG = r"(?:company|business|firm|organi[sz]ation|team|group|\w+ (?:company|team|group))"
 DEPARTURE = re.compile(
-    r"no longer (?:with|at|employed|works?|working|part of)"
-    rf"|(?:has|have|had) (?:now |recently |since )?left (?:(?:the |our )?{_ORG}\b|us\b)"
-    r"|(?:has|have) left(?=\s*(?:[.,;:!]|$|\band\b))|(?:has|have) left (?-i:[A-Z])"
+    r"no longer (?:with|at|employed|part of|(?:works?|working) (?:at|for|with|here))"
+    rf"|(?:has|have|had|['’]ve) (?:now |recently |since )?left (?:(?:the |our )?{_ORG}\b|us\b)"
+    r"|(?:has|have|['’]ve) left(?=\s*(?:[.,;:!]|$|\band\b))|(?:has|have|['’]ve) left (?-i:[A-Z])"
     r"|left the (?:company|organi[sz]ation|business|firm)"
-    r"|(?:his|her|their) last day (?:was|is|will be|at|here)|mailbox (?:is )?(?:unavailable|no longer)"
+    r"|(?:his|her|their|my) last day (?:was|is|will be|at|here)|mailbox (?:is )?(?:unavailable|no longer)"
     r"|(?:address|recipient|user) (?:not found|unknown|rejected)|\b550[ -]5\.1\.[0-9]|recipnotfound"
     r"|(?:account|address|mailbox|recipient)[^.\n]{0,40}?(?:does not|doesn['’]t) exist|unknown user|no such user"
-    r"|n['’]est plus|ne fait plus partie|a quitté (?:l['’]entreprise|la société|notre|l['’]organisation|ses fonctions)"
-    r"|nicht mehr|hat (?![^\n]{0,40}?(?:besprechung|meeting|sitzung|call|anruf|konferenz))[^\n!?]{0,80}? verlassen"
-    r"|ist ausgeschieden|ya no (?:trabaja|forma parte|está)|(?:ha dejado|dejó) (?:la|nuestra) (?:empresa|compañía)"
+    r"|n['’]est plus (?:chez|avec|dans|employée?|en poste|membre)|ne fai[st] plus partie|n['’]y travaille plus"
+    r"|ne travaille plus|(?:a|ai) quitté (?:l['’]entreprise|la société|notre|l['’]organisation|ses fonctions|\w+ le)"
+    r"|nicht mehr (?:bei|für|im (?:unternehmen|haus)|in unserem|tätig|beschäftigt|erreichbar|teil)"
+    r"|(?:hat|habe) (?![^\n]{0,40}?(?:besprechung|meeting|sitzung|call|anruf|konferenz))[^\n!?]{0,80}? verlassen"
+    r"|(?:ist|bin) ausgeschieden|ya no (?:trabaj[ao]|formo parte|forma parte|está|estoy)"
+    r"|(?:ha dejado|he dejado|dejó) (?:la|nuestra) (?:empresa|compañía)"
     r"|não (?:trabalha|faz parte)|non (?:lavora|fa) più|niet meer (?:werkzaam|in dienst|bij)",
     re.IGNORECASE,
 )
