@@ -52,12 +52,38 @@ STORIES = {  # story -> weight
     "low_seats": 3,
 }
 AUTOREPLY = {
-    "en": "Automatic reply: {leaver} has left {org}. Please contact {succ} ({succ_email}) for anything urgent.",
-    "de": "Automatische Antwort: {leaver} hat {org} zum {when} verlassen. Bitte wenden Sie sich an {succ} "
-    "({succ_email}).",
-    "fr": "Réponse automatique : {leaver} ne fait plus partie de {org}. Veuillez contacter {succ} ({succ_email}).",
-    "es": "Respuesta automática: {leaver} ya no trabaja en {org}. Por favor contacte a {succ} ({succ_email}).",
+    "en": [
+        "Automatic reply: {leaver} has left {org}. Please contact {succ} ({succ_email}) for anything urgent.",
+        "Thank you for your message. {leaver} is no longer with {org}; {succ} has taken over her accounts and can be "
+        "reached at {succ_email}.",
+        "Out of office - {leaver}: I have left {org}. For any questions please reach out to {succ} ({succ_email}).",
+    ],
+    "de": [
+        "Automatische Antwort: {leaver} hat {org} zum {when} verlassen. Bitte wenden Sie sich an {succ} "
+        "({succ_email}).",
+        "Abwesenheitsnotiz: {leaver} ist nicht mehr bei {org} tätig. Ihre Anfragen übernimmt {succ} ({succ_email}).",
+    ],
+    "fr": [
+        "Réponse automatique : {leaver} ne fait plus partie de {org}. Veuillez contacter {succ} ({succ_email}).",
+        "Message automatique de {leaver} : j'ai quitté la société le {when}. Merci de contacter {succ} ({succ_email}).",
+    ],
+    "es": [
+        "Respuesta automática: {leaver} ya no trabaja en {org}. Por favor contacte a {succ} ({succ_email}).",
+        "Respuesta automática de {leaver}: he dejado la empresa. Para cualquier consulta, póngase en contacto con "
+        "{succ} ({succ_email}).",
+    ],
 }
+CSM_NOTES = [
+    "{first} has left, his last day was {when}. Need a new champion.",
+    "Heard from the team that {name} has left the company ({when}).",
+    "{first} is no longer with them, last day {when}; {succ} is the new contact.",
+]
+BOUNCES = [
+    "Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'",
+    "550 5.1.1 <{e}>: Recipient address rejected: User unknown in virtual mailbox table",
+    "The email account that you tried to reach does not exist. 550 5.1.1 user unknown",
+    "Unzustellbar: Die E-Mail-Adresse {e} wurde nicht gefunden. 550 5.1.1 RecipNotFound",
+]
 NOISE_TEXTS = [
     "{name} left the meeting early, we will follow up by mail.",
     "{name} a quitté la réunion plus tôt, on reprend jeudi.",
@@ -293,7 +319,7 @@ def _account(m: _Maker, book: Book, ident: str, story: str) -> set[str]:
         )
     if story == "autoreply":
         lang = rng.choice(list(AUTOREPLY))
-        text = AUTOREPLY[lang].format(
+        text = rng.choice(AUTOREPLY[lang]).format(
             leaver=leaver["name"],
             org=org,
             succ=successor["name"],
@@ -314,13 +340,8 @@ def _account(m: _Maker, book: Book, ident: str, story: str) -> set[str]:
         )
         book.successors[successor["contact_id"]] = ident
     if story == "bounce":
-        text = f"Delivery has failed to these recipients or groups: {leaver['email']}\n" + rng.choice(
-            [
-                "Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'",
-                "550 5.1.1 <{e}>: Recipient address rejected: User unknown".format(e=leaver["email"]),
-                "The email account that you tried to reach does not exist. 550 5.1.1 user unknown",
-            ]
-        )
+        bounce = rng.choice(BOUNCES).format(e=leaver["email"])
+        text = f"Delivery has failed to these recipients or groups: {leaver['email']}\n{bounce}"
         tickets.append(
             {
                 "ticket_id": f"{ident}-BN",
@@ -334,15 +355,18 @@ def _account(m: _Maker, book: Book, ident: str, story: str) -> set[str]:
             }
         )
     if story == "csm_note":
-        first = leaver["name"].split()[0]
         when = (as_of - timedelta(days=left_ago + 2)).strftime("%B %d")
+        template = rng.choice(CSM_NOTES)
+        if "{succ}" in template:
+            book.successors[successor["contact_id"]] = ident
+        body = template.format(first=leaver["name"].split()[0], name=leaver["name"], when=when, succ=successor["name"])
         m.rows["notes"].append(
             {
                 "note_id": f"{ident}-NL",
                 "account_id": ident,
                 "created_at": m.ts(left_ago),
                 "author_email": CSM,
-                "body": f"{first} has left, his last day was {when}. Need a new champion.",
+                "body": body,
             }
         )
     if story == "meeting_noise":

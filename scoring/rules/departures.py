@@ -38,7 +38,8 @@ SUCCESSOR = re.compile(
     r"please (?:contact|reach out to|get in touch with|write to|email)|contact [^.\n]{0,40}?instead"
     r"|(?:for|with) (?:urgent|further|any|all) [^.\n]{0,40}?(?:contact|reach out to|write to)"
     r"|reach out to|get in touch with|you (?:can|may) (?:reach|contact)|successor(?: is)?|replaced by"
-    r"|now handled by|wenden sie sich (?:bitte )?an|kontaktieren sie|nachfolger(?:in)? ist"
+    r"|now handled by|can be reached|is reachable|wenden sie sich (?:bitte )?an|kontaktieren sie"
+    r"|nachfolger(?:in)? ist|(?:anfragen|aufgaben|kunden|themen) übernimmt|erreichen sie|joignable|reprend ses"
     r"|veuillez contacter|merci de contacter|contactez|s['’]adresser à|remplacée? par"
     r"|por favor,? contact[ea]|póngase en contacto con|contacte (?:a|con)|comuníquese con|sucesora? es"
     r"|reemplazad[oa] por|neem contact op met|contattare|contate",
@@ -145,13 +146,13 @@ def text_hits(s: AccountSnapshot) -> list[TextHit]:
         successors = _successor_spans(text)
         bounce = BOUNCE.search(text) is not None
         lead = _successor_lead(text, successors)
+        named_successors: set[str] = set()
         for contact, needles in keys:
-            named = [
-                (m.start(), "@" in p.pattern)
-                for p in needles
-                for m in p.finditer(text)
-                if not _is_successor(text, m.start(), m.end(), successors)
-            ]
+            mentions = [(m.start(), m.end(), "@" in p.pattern) for p in needles for m in p.finditer(text)]
+            if any(_is_successor(text, a, b, successors) for a, b, _ in mentions):
+                named_successors.add(contact.external_id)
+                continue  # named as the one to contact: in this text they are the successor, whatever else
+            named = [(a, is_email) for a, _, is_email in mentions]
             close = [
                 ph
                 for ph in phrases
@@ -164,7 +165,9 @@ def text_hits(s: AccountSnapshot) -> list[TextHit]:
                 hits.append(TextHit(contact.external_id, source, ident, when.date(), close[0][2].lower(), lead))
         if internal:  # the CSM's own note: "Joshua has left, his last day was Friday"
             for first, contact in first_names.items():
-                if any(h.id == ident and h.contact_id == contact.external_id for h in hits):
+                if contact.external_id in named_successors or any(
+                    h.id == ident and h.contact_id == contact.external_id for h in hits
+                ):
                     continue
                 pattern = re.compile(rf"(?<!\w){re.escape(first)}(?!\w)[^.\n]{{0,25}}$", re.IGNORECASE)
                 if any(pattern.search(text[: ph[0]]) for ph in phrases):
