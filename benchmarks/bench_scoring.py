@@ -1,6 +1,7 @@
 """Rescore speed and memory on a large book: 10,000 accounts, 2.25M usage rows (the last 120 days and last
-year's same 105 days, what the loader reads of a 13-month history), 50k contacts, 30k tickets, 40k invoices. Prints the time and peak memory of a full rescore and of one after 1% of accounts changed,
-on SQLite and (when reachable) PostgreSQL. Targets: full < 20 s and < 1 GB; incremental < 2 s.
+year's same 105 days, what the loader reads of a 13-month history), 50k contacts, 30k tickets, 40k invoices.
+Prints the time and peak memory of a full rescore and of one after 1% of accounts changed, on SQLite and
+(when reachable) PostgreSQL. Targets: full < 20 s and < 1 GB; incremental < 2 s.
 
     .venv/bin/python benchmarks/bench_scoring.py [--accounts 10000] [--postgres URL]
 """
