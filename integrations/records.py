@@ -62,6 +62,14 @@ class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
 
+def _country(v: str | None) -> str | None:
+    if v is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z]{2}", v):
+        raise ValueError("country must be a two-letter ISO 3166 code like DE or AU")
+    return v.upper()
+
+
 class AccountRecord(Record):
     account_id: Id
     name: Annotated[str, Opt, Field(min_length=1, max_length=300)]
@@ -76,6 +84,8 @@ class AccountRecord(Record):
     renewal_date: OptDate = None
     segment: Text100 = None
     crm_url: Text1000 = None
+    # ISO 3166 alpha-2 ("DE", "au"): the public holidays usage is read against.
+    country: Annotated[str | None, Opt, AfterValidator(_country)] = None
 
 
 ContactRole = Literal["decision_maker", "champion", "influencer", "user", "detractor"]

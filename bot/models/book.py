@@ -35,6 +35,7 @@ class Account(OrgOwned, Base):
     contract_start: Mapped[date | None]
     renewal_date: Mapped[date | None]
     segment: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166 alpha-2: its holidays shape usage
     crm_url: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
