@@ -2,7 +2,7 @@
 picks up a run whose process died
 
 Revision ID: 0006_planned_digests
-Revises: 0009_account_answers
+Revises: 0005_account_country
 Create Date: 2026-11-29 05:10:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import bot.models.base
 
 revision: str = "0006_planned_digests"
-down_revision: str | Sequence[str] | None = "0009_account_answers"  # one linear chain after the merges
+down_revision: str | Sequence[str] | None = "0005_account_country"  # one linear chain after the merges
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
