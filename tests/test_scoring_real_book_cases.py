@@ -260,3 +260,69 @@ def test_something_else_no_longer_working_is_not_a_departure(body: str) -> None:
 def test_first_person_auto_replies_name_the_sender_as_the_leaver(body: str) -> None:
     left = [s.key for s in read(globex().ticket("normal", 2, body=body)).signals if s.kind == "stakeholder_left"]
     assert left == ["C2"]
+
+
+# --- a departure binds to its own subject; the successor the team names is never a leaver ---------------------
+
+SUCCESSOR_NOTES = [
+    "Maria has left, her last day was 2026-11-20. Rita Moreno is our new main contact.",
+    "Maria Gonzalez is no longer with Globex. From now on we start with Rita Moreno on the rollout.",
+    "Maria Gonzalez has left the company; Rita Moreno, Head of Finance, is the new point of contact.",
+    "Maria Gonzalez left the company and Rita Moreno replaces her as sponsor.",
+    "Maria Gonzalez hat Globex zum 05.01.2027 verlassen; Ansprechpartnerin ist jetzt Rita Moreno.",
+    "Maria Gonzalez ist nicht mehr bei Globex. Rita Moreno übernimmt ihre Projekte ab Januar.",
+    "Maria Gonzalez a quitté Globex le 12.11.2026. Rita Moreno la remplace, nouveau contact principal.",
+    "Maria Gonzalez ne fait plus partie de Globex. Le nouveau contact est Rita Moreno.",
+    "Maria Gonzalez dejó Globex el 07.10.2026. El nuevo contacto es Rita Moreno.",
+    "Maria Gonzalez ya no forma parte de la empresa; Rita Moreno la sustituye y se hará cargo de la cuenta.",
+]
+
+
+@pytest.mark.parametrize("body", SUCCESSOR_NOTES)
+def test_a_successor_in_the_teams_note_is_never_a_leaver(body: str) -> None:
+    a = globex().note(2, CSM, body, ident="N-S")
+    left = [s.key for s in read(a).signals if s.kind == "stakeholder_left"]
+    assert left == ["C2"]  # Maria, never Rita
+    assert "single_threaded" not in kinds(a)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Rita Moreno called about the invoice. Separately: Ben from IT has left the company.",
+        "Ben Ortiz has left Globex. Rita Moreno asked for the new SSO settings.",
+        "Rita Moreno hat angerufen. Ben Ortiz hat Globex verlassen.",
+    ],
+)
+def test_a_name_near_someone_elses_departure_is_not_a_leaver(body: str) -> None:
+    assert "stakeholder_left" not in kinds(globex().note(2, CSM, body))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Respuesta automática: Maria Gonzalez dejó Globex el 07.10.2026. Por favor contacte a Rita Moreno.",
+        "Respuesta automática: Maria Gonzalez ha dejado la empresa. Su sucesora es Rita Moreno.",
+        "Maria Gonzalez ya no trabaja en Globex, contacte con Rita Moreno.",
+        "Réponse automatique : Maria Gonzalez a quitté Globex. Merci de contacter Rita Moreno.",
+        "Automatische Antwort: Maria Gonzalez ist nicht mehr im Unternehmen. Bitte wenden Sie sich an Rita Moreno.",
+        "Auto-reply: Maria Gonzalez no longer works at Globex. Please reach out to Rita Moreno.",
+    ],
+)
+def test_auto_replies_in_every_language_name_the_leaver_and_the_lead(body: str) -> None:
+    a = globex().ticket("normal", 2, subject="Auto-reply", body=body, ident="T-ES")
+    left = one(a, "stakeholder_left")
+    assert left.key == "C2"
+    assert any("Rita Moreno" in lead for lead in left.evidence["successor_named"])
+
+
+def test_sentences_keep_dates_and_abbreviations_whole() -> None:
+    from scoring.rules.departures import sentences
+
+    text = "Dr. Maria Gonzalez hat Globex zum 05.01. verlassen, z.B. wegen Umzug. Ab 05.01.2027. Rita übernimmt."
+    parts = [text[a:b].strip() for a, b in sentences(text)]
+    assert parts == [
+        "Dr. Maria Gonzalez hat Globex zum 05.01. verlassen, z.B. wegen Umzug.",
+        "Ab 05.01.2027.",
+        "Rita übernimmt.",
+    ]
