@@ -326,3 +326,80 @@ def test_sentences_keep_dates_and_abbreviations_whole() -> None:
         "Ab 05.01.2027.",
         "Rita übernimmt.",
     ]
+
+
+# --- one stuck or escalated urgent ticket is an escalation -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("priority", "opened", "subject", "body"),
+    [
+        ("urgent", 12, "URGENT: exports down", "Escalated by the customer's director this morning."),
+        ("urgent", 9, "Sync broken for all users", None),
+        ("high", 3, "Login loop", "Der Kunde hat das Ticket an die Geschäftsführung eskaliert."),
+        ("high", 2, "Facturation bloquée", "Escaladé par la direction du client."),
+        ("urgent", 2, "Caída del servicio", "Escalado por el director del cliente."),
+    ],
+    ids=["en-escalated", "urgent-stuck", "de", "fr", "es"],
+)
+def test_a_single_stuck_or_escalated_urgent_ticket_is_an_escalation(
+    priority: str, opened: int, subject: str, body: str | None
+) -> None:
+    a = Account().with_arr(40_000).renewal_in(63).ticket(priority, opened, subject=subject, body=body, ident="T-X")
+    esc = one(a, "support_escalation")
+    assert esc.evidence["escalated_open"] == ["T-X"]
+    assert any("escalated or stuck" in r for r in esc.reasons)
+    assert "escalation" in one(a, "renewal_risk").evidence["at_risk_on"]
+    assert "renewal_prep" not in kinds(a)
+
+
+@pytest.mark.parametrize(
+    ("priority", "opened", "closed", "body"),
+    [
+        ("urgent", 3, None, "Dashboards slow since the upgrade."),  # urgent, but only three days old
+        ("high", 10, None, "Question about the export format."),  # high and not escalated: aged rule decides
+        ("urgent", 12, 4, "Escalated by the director; fixed and confirmed."),  # closed
+    ],
+)
+def test_a_fresh_quiet_or_closed_ticket_is_not_an_escalation(
+    priority: str, opened: int, closed: int | None, body: str
+) -> None:
+    assert "support_escalation" not in kinds(Account().ticket(priority, opened, closed=closed, body=body))
+
+
+# --- renewal risk reads money and departures inside the window -------------------------------------------------
+
+
+def test_a_failed_payment_inside_the_renewal_window_is_a_renewal_risk() -> None:
+    a = Account().with_arr(15_000).renewal_in(73).invoice("INV-F", due=6, status="failed", amount=4_000)
+    assert one(a, "billing_risk").severity >= MEDIUM
+    assert "billing" in one(a, "renewal_risk").evidence["at_risk_on"]
+    assert "renewal_prep" not in kinds(a)
+
+
+def test_a_small_failed_payment_for_information_does_not_block_the_value_story() -> None:
+    a = Account().with_arr(400_000).renewal_in(60).invoice("INV-F", due=6, status="failed", amount=1_000)
+    assert one(a, "billing_risk").severity == LOW
+    assert "renewal_risk" not in kinds(a)
+
+
+@pytest.mark.parametrize("renewal", [82, 89])
+def test_a_champion_lost_within_ninety_days_of_renewal_is_a_renewal_risk(renewal: int) -> None:
+    a = Account().contact("C4", "Rita Moreno", "CFO", role="decision_maker").left("C2", 10).renewal_in(renewal)
+    assert "departure" in one(a, "renewal_risk").evidence["at_risk_on"]
+    assert "renewal_prep" not in kinds(a)
+
+
+@pytest.mark.parametrize(
+    "account",
+    [
+        f.renewal_coming().invoice("INV-F", due=5, status="failed", amount=20_000),
+        f.renewal_coming().ticket("urgent", 8, subject="Outage"),
+        f.renewal_coming().contact("C4", "Rita Moreno", "CFO", role="decision_maker").left("C2", 20),
+    ],
+    ids=["billing", "escalation", "departure"],
+)
+def test_renewal_prep_never_coexists_with_an_active_problem(account: Account) -> None:
+    found = kinds(account)
+    assert "renewal_prep" not in found
+    assert found & {"billing_risk", "support_escalation", "stakeholder_left"}

@@ -239,7 +239,7 @@ def test_support_escalation_thresholds() -> None:
     two_open = Account().ticket("high", 5).ticket("urgent", 2)
     assert one(two_open, "support_escalation").severity == MEDIUM
     assert "support_escalation" not in kinds(two_open, support_open_min=3)
-    aged = Account().ticket("urgent", 15)
+    aged = Account().ticket("high", 15)  # high: an urgent one stuck for days is an escalation on its own
     assert one(aged, "support_escalation").evidence["aged_open"] == ["T5"]
     assert "support_escalation" not in kinds(aged, support_aged_days=15)
     piled = Account().ticket("high", 20, closed=18).ticket("high", 10, closed=9).ticket("urgent", 4, closed=3)

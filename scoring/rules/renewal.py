@@ -9,6 +9,7 @@ from scoring.rules.growth import find_drop
 USAGE_DRIVER = -0.10  # a usage fall this large is worth naming as a driver even below usage_drop
 LOW_UTILISATION = 0.50  # half the seats unused before a renewal is a downsell risk, not a value story
 VALUE_UTILISATION = 0.70  # seat use worth citing in a value story
+KEY_DEPARTURE_DAYS = 90  # a key contact who left this close to (and this recently before) a renewal puts it at risk
 
 
 def _drivers(ctx: Context) -> tuple[list[str], dict[str, object]]:
@@ -40,7 +41,7 @@ def _drivers(ctx: Context) -> tuple[list[str], dict[str, object]]:
             f"({money(f.billing.outstanding, ctx.s.currency)} outstanding)"
         )
         found["problem_invoices"] = [i.external_id for i in f.billing.problems]
-    lost = f.relationship.recent_departures(f.day, 90)
+    lost = f.relationship.recent_departures(f.day, KEY_DEPARTURE_DAYS)
     if lost:
         names = ", ".join(f"{d.contact.name or d.contact.external_id} ({d.contact.role or 'key'})" for d in lost)
         reasons.append(f"Lost key contact: {names}")
@@ -67,10 +68,10 @@ def _whole_picture(ctx: Context) -> list[str]:
         out.append("seats")
     if ctx.has("support_escalation"):
         out.append("escalation")
-    if close and f.relationship.recent_departures(f.day, c.renewal_window_days):
-        out.append("departure")
-    if any(r.kind == "billing_risk" and r.severity >= HIGH for r in ctx.fired):
-        out.append("billing")
+    if ctx.renewal_within(KEY_DEPARTURE_DAYS) and f.relationship.recent_departures(f.day, KEY_DEPARTURE_DAYS):
+        out.append("departure")  # a key contact lost within 90 days of a renewal decides it
+    if any(r.kind == "billing_risk" and r.severity >= MEDIUM for r in ctx.fired):
+        out.append("billing")  # failed or overdue money inside the renewal window, beyond the for-information kind
     return out
 
 
@@ -134,6 +135,8 @@ def renewal_prep(ctx: Context) -> list[SignalResult]:
         return []
     if any(ctx.has(k) for k in ("renewal_risk", "usage_drop", "support_escalation", "stakeholder_left")):
         return []
+    if any(r.kind == "billing_risk" and r.severity >= MEDIUM for r in ctx.fired):
+        return []  # money owed is not a value story
     milestone = min(m for m in c.renewal_prep_milestones if m >= days)
     solved = [
         t

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -13,6 +14,9 @@ from scoring.snapshot import AccountSnapshot, TicketView
 SERIOUS = ("urgent", "high")
 CSAT_FALLING_CEILING = 3.5  # a fall from 5 to 4 is still a happy customer: only a fall into this counts
 UNHAPPY = 3  # a rating at or below this is not a satisfied customer (4-5 are)
+URGENT_STALE_DAYS = 5  # an urgent ticket still open after this many days is an escalation on its own
+# The customer (or our own team) saying in so many words that a ticket is escalated, in their languages.
+ESCALATED = re.compile(r"\b(?:escalat|eskalat|eskalier|escalad|escalón|escalé)", re.IGNORECASE)
 
 
 def _day(when: datetime) -> date:
@@ -33,6 +37,7 @@ class SupportFacts:
     open_serious: list[TicketView]  # urgent/high open now
     opened_serious: list[TicketView]  # urgent/high opened within the support window
     aged_serious: list[TicketView]  # open urgent/high older than support_aged_days
+    escalated: list[TicketView]  # open urgent older than URGENT_STALE_DAYS, or open urgent/high marked escalated
     csat_recent: float | None  # mean over the window, when there are enough ratings
     csat_prior: float | None  # mean over the 60 days before it, same rule
     csat_recent_n: int
@@ -73,6 +78,12 @@ def support_facts(s: AccountSnapshot, c: ScoringConfig, day: date) -> SupportFac
         open_serious=open_serious,
         opened_serious=[t for t in serious if t.opened_at.toordinal() > window_start],
         aged_serious=[t for t, age in zip(open_serious, ages, strict=True) if age > c.support_aged_days],
+        escalated=[
+            t
+            for t, age in zip(open_serious, ages, strict=True)
+            if (t.priority == "urgent" and age > URGENT_STALE_DAYS)
+            or ESCALATED.search(f"{t.subject or ''}\n{t.body or ''}")
+        ],
         csat_recent=sum(recent) / len(recent) if len(recent) >= enough else None,
         csat_prior=sum(prior) / len(prior) if len(prior) >= enough else None,
         csat_recent_n=len(recent),
@@ -94,6 +105,15 @@ def support_escalation(ctx: Context) -> list[SignalResult]:
             f"{plural(len(f.aged_serious), 'urgent/high ticket')} open for more than {c.support_aged_days} "
             f"days (oldest {f.oldest_open_days} days)"
         )
+    escalated = [t for t in f.escalated if t not in f.aged_serious]
+    if escalated and not f.piling(c):  # one ticket is enough when it is urgent and stuck, or marked escalated
+        ages = [ctx.facts.day.toordinal() - t.opened_at.toordinal() for t in escalated]
+        reasons.append(
+            f"{plural(len(escalated), 'open urgent/high ticket')} escalated or stuck for more than "
+            f"{URGENT_STALE_DAYS} days (open {', '.join(f'{a} days' for a in ages)}: "
+            + "; ".join(t.subject or t.external_id for t in escalated[:3])
+            + ")"
+        )
     csat_bad = f.csat_low(c) or f.csat_falling(c)
     if csat_bad and f.csat_recent is not None:
         was = f" (down from {f.csat_prior:.1f})" if f.csat_falling(c) and f.csat_prior is not None else ""
@@ -114,6 +134,7 @@ def support_escalation(ctx: Context) -> list[SignalResult]:
                 "open_urgent_high": open_ids,
                 "opened_urgent_high_in_window": [t.external_id for t in f.opened_serious],
                 "aged_open": [t.external_id for t in f.aged_serious],
+                "escalated_open": [t.external_id for t in f.escalated],
                 "oldest_open_days": f.oldest_open_days,
                 "csat_recent": round(f.csat_recent, 2) if f.csat_recent is not None else None,
                 "csat_prior": round(f.csat_prior, 2) if f.csat_prior is not None else None,
