@@ -403,3 +403,26 @@ def test_renewal_prep_never_coexists_with_an_active_problem(account: Account) ->
     found = kinds(account)
     assert "renewal_prep" not in found
     assert found & {"billing_risk", "support_escalation", "stakeholder_left"}
+
+
+# --- the floor on people holds everywhere usage is read ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("before", "after"), [(2, 1), (3, 2), (1.6, 0.6)])
+@pytest.mark.parametrize("renewal", [20, 45, 100])
+def test_a_tiny_team_losing_one_user_is_no_renewal_risk(before: float, after: float, renewal: int) -> None:
+    tiny = Account("Tiny").with_seats(5).with_arr(6_000).seats_in_use(None).renewal_in(renewal)
+    tiny.users(lambda d: after if d < 25 else before)
+    reading = read(tiny)
+    assert "usage_drop" not in {s.kind for s in reading.signals}
+    for risk in (s for s in reading.signals if s.kind == "renewal_risk"):  # idle seats may be one, usage never
+        assert "usage_change" not in risk.evidence["drivers"] and not any("Active users" in r for r in risk.reasons)
+    assert reading.health.components["usage"] == 100
+
+
+@pytest.mark.parametrize(("before", "after"), [(9, 3), (10, 5), (8, 4)])
+def test_a_small_team_falling_by_several_people_is_a_drop(before: float, after: float) -> None:
+    small = Account("Small").with_seats(11).with_arr(12_000).seats_in_use(None)
+    small.users(lambda d: after if d < 18 else before)
+    drop = one(small, "usage_drop")
+    assert drop.evidence["baseline_mean"] - drop.evidence["recent_mean"] >= 2

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -84,6 +84,8 @@ def usage_facts(
         # Events speak when users hold (no season then) or when there is no user count: last year only then.
         e_short, e_long = trends(events, None if users.days else year)
     health = u_long or u_short if users.days else e_long or e_short
+    if health is not None and users.days and health.change < 0 and health.baseline - health.recent < c.usage_min_users:
+        health = replace(health, change=0.0)  # the floor on people holds for health too: 2 -> 1 user is a wobble
     if health and u_week and users.days and -c.usage_drop / 2 < u_week.change and u_week.change > health.change:
         health = u_week  # back to its level last week: read the recovery, not the outage
     if brief:

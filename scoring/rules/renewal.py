@@ -23,7 +23,7 @@ def _drivers(ctx: Context) -> tuple[list[str], dict[str, object]]:
         reasons.append(f"{drop.label} {drop.comparison} ({drop.t.baseline:.0f} → {drop.t.recent:.0f}/day)")
         found["usage_change"] = round(drop.t.change, 3)
         found["usage_comparison"] = drop.comparison
-    elif usage is not None and usage.change <= USAGE_DRIVER:
+    elif usage is not None and usage.change <= USAGE_DRIVER and _people_fell(ctx, usage.baseline - usage.recent):
         reasons.append(f"Active users {pct(usage.change)} ({usage.baseline:.0f} → {usage.recent:.0f}/day)")
         found["usage_change"] = round(usage.change, 3)
     if "seats" in _whole_picture(ctx) and f.usage.utilisation is not None:
@@ -54,6 +54,11 @@ def _drivers(ctx: Context) -> tuple[list[str], dict[str, object]]:
         reasons.append(f"No touch for {days} days" if days is not None else "No touch on record")
         found["days_since_touch"] = days
     return reasons, found
+
+
+def _people_fell(ctx: Context, fall: float) -> bool:
+    """The usage_drop floor on people, here too: a team going 2 -> 1 user a day has not fallen (events aside)."""
+    return ctx.facts.usage.users is None or fall >= ctx.config.usage_min_users
 
 
 def _whole_picture(ctx: Context) -> list[str]:
