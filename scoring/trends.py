@@ -228,3 +228,30 @@ def peak(ser: Series, end: date, days: int, off: Off = frozenset()) -> float | N
     if w.points * 2 < days:
         return None
     return max(sum(vs) / len(vs) for vs in w.by_weekday.values())
+
+
+def weekly_trend(ser: Series, end: date, weeks: int) -> float | None:
+    """The change over the last `weeks` whole weeks read from every week, not two endpoints: the Theil-Sen
+    slope (the median of the slopes between every two weekly means) times the span, over the fitted start.
+
+    One noisy week at either end moves a median of pairwise slopes very little, so a flat account whose
+    baseline fortnight happened to be high, or a recovered outage, reads as flat; a real slope reads as one.
+    None unless most weeks have data."""
+    e = end.toordinal()
+    means: list[tuple[int, float]] = []
+    for k in range(weeks):
+        _, values = ser.window(date.fromordinal(e - 7 * k), 7)
+        if values:
+            means.append((-k, sum(values) / len(values)))
+    if len(means) * 3 < weeks * 2:
+        return None
+    slopes = sorted((yb - ya) / (xb - xa) for i, (xa, ya) in enumerate(means) for xb, yb in means[i + 1 :])
+    slope = (
+        slopes[len(slopes) // 2] if len(slopes) % 2 else (slopes[len(slopes) // 2 - 1] + slopes[len(slopes) // 2]) / 2
+    )
+    xs = sorted(x for x, _ in means)
+    level = sorted(y - slope * x for x, y in means)[len(means) // 2]  # the median intercept
+    start = level + slope * xs[0]
+    if start <= 0:
+        return None
+    return slope * (xs[-1] - xs[0]) / start

@@ -426,3 +426,43 @@ def test_a_small_team_falling_by_several_people_is_a_drop(before: float, after: 
     small.users(lambda d: after if d < 18 else before)
     drop = one(small, "usage_drop")
     assert drop.evidence["baseline_mean"] - drop.evidence["recent_mean"] >= 2
+
+
+# --- a slope or a growth needs every week to agree, not two fortnights --------------------------------------
+
+
+def wobble(level: float, high: tuple[int, int], low: tuple[int, int], by: float) -> f.Curve:
+    """Flat at `level`, with one fortnight `by` above and one `by` below, plus a small weekday ripple."""
+
+    def curve(d: int) -> float:
+        ripple = (d * 7919) % 5 - 2  # -2..2, deterministic
+        if high[0] <= d < high[1]:
+            return level * (1 + by) + ripple
+        if low[0] <= d < low[1]:
+            return level * (1 - by) + ripple
+        return level + ripple
+
+    return curve
+
+
+@pytest.mark.parametrize("by", [0.12, 0.15, 0.18])
+def test_noise_on_a_flat_account_is_not_a_ten_week_decline(by: float) -> None:
+    flat = Account("Flat").users(wobble(60, high=(70, 84), low=(0, 14), by=by)).seats_in_use(None)
+    assert "usage_drop" not in kinds(flat)
+
+
+@pytest.mark.parametrize("by", [0.08, 0.1])
+def test_noise_at_high_seat_use_is_not_expansion(by: float) -> None:
+    busy = Account("Busy").with_seats(80).users(wobble(62, high=(0, 14), low=(60, 74), by=by))
+    busy.seats_in_use(lambda d: 66)  # 82% of the seats, flat
+    assert "expansion" not in kinds(busy)
+
+
+def test_a_sustained_rise_at_high_seat_use_is_expansion() -> None:
+    grow = Account("Grow").with_seats(80).users(linear(80, 48, 68)).seats_in_use(linear(80, 55, 72))
+    assert "expansion" in kinds(grow)
+
+
+def test_an_outage_inside_the_long_window_is_not_a_slope() -> None:
+    outage = Account().users(lambda d: 25 if 30 <= d < 44 else 65)
+    assert "usage_drop" not in kinds(outage)

@@ -12,7 +12,17 @@ from scoring.results import HIGH, MEDIUM, SignalResult
 from scoring.rules import Context, money, pct
 from scoring.seasons import YEAR_DAYS
 from scoring.snapshot import AccountSnapshot
-from scoring.trends import Off, Series, WindowChange, growth, peak, usage_series, window_change, working_mean
+from scoring.trends import (
+    Off,
+    Series,
+    WindowChange,
+    growth,
+    peak,
+    usage_series,
+    weekly_trend,
+    window_change,
+    working_mean,
+)
 
 LAST_WEEK = 7  # a fall that the last week no longer shows has recovered: an outage, not a trend
 EVENTS_MIN_USERS = 10  # events speak for a team of at least this many daily users (or with no user count)
@@ -35,6 +45,9 @@ class UsageFacts:
     user_growth: float | None  # last 14 days against 14 days ending expansion_growth_days earlier
     user_growth_abs: float | None  # the same in users a day
     users_vs_last_year: WindowChange | None  # the last 14 working days against the same weeks a year ago
+    users_weekly: float | None = None  # the weeks between the slow-slope fortnights, read as one trend (Theil-Sen)
+    events_weekly: float | None = None
+    growth_weekly: float | None = None  # the same between the expansion growth fortnights
 
 
 def _guarded(t: WindowChange | None, yoy: WindowChange | None, threshold: float) -> float | None:
@@ -90,6 +103,11 @@ def usage_facts(
         health = u_week  # back to its level last week: read the recovery, not the outage
     if brief:
         return UsageFacts(u_short, u_long, u_week, e_short, e_long, health, used, share(used), *[None] * 7)
+    # The weeks between the two fortnights a slope or a growth compares must move the same way themselves:
+    # two fortnights alone, one high and one low by chance, are noise.
+    inner_end = day - timedelta(days=recent)
+    long_weeks = max((c.usage_long_days - recent) // 7, 2)
+    growth_weeks = max((c.expansion_growth_days - 14) // 7, 2)
     grown = growth(users, day, c.expansion_growth_days, off=off, last_year=year)
     yoy = window_change(users, day, recent, recent, off=off, gap_days=YEAR_DAYS) if year else None
     blocks = [share(_mean(seats, day - timedelta(days=k), 28, off)) for k in range(0, c.expansion_over_days, 28)]
@@ -109,6 +127,9 @@ def usage_facts(
         user_growth=_guarded(grown, yoy, c.expansion_user_growth),
         user_growth_abs=grown.recent - grown.baseline if grown else None,
         users_vs_last_year=yoy,
+        users_weekly=weekly_trend(users, inner_end, long_weeks) if users.days else None,
+        events_weekly=weekly_trend(events, inner_end, long_weeks) if events.days else None,
+        growth_weekly=weekly_trend(users, inner_end, growth_weeks) if users.days else None,
     )
 
 
@@ -150,6 +171,7 @@ def expansion_opportunity(ctx: Context) -> Opportunity | None:
         and u.user_growth >= c.expansion_user_growth
         and team
         and (u.user_growth_abs or 0) >= 1
+        and (u.growth_weekly is None or u.growth_weekly >= c.expansion_user_growth / 4)  # the weeks between rose
         and u.utilisation >= c.expansion_growth_utilisation
     ):
         reasons.append(
@@ -235,6 +257,9 @@ def find_drop(ctx: Context) -> Drop | None:
                 continue
             if t.baseline - t.recent < floor:  # a handful of users: a floor on people, not a percentage
                 continue
+            weekly = u.users_weekly if metric == "active_users" else u.events_weekly
+            if path == "long" and weekly is not None and weekly > -c.usage_drop / 4:
+                continue  # the weeks between the two fortnights did not fall: noise or an outage, not a slope
             yoy = u.users_vs_last_year
             if not t.seasonal and yoy is not None and yoy.change > -c.usage_drop / 2:
                 continue  # no season to divide out, but the same weeks last year were as low: a season
