@@ -284,6 +284,8 @@ def test_a_successor_in_the_teams_note_is_never_a_leaver(body: str) -> None:
     left = [s.key for s in read(a).signals if s.kind == "stakeholder_left"]
     assert left == ["C2"]  # Maria, never Rita
     assert "single_threaded" not in kinds(a)
+    leads = one(a, "stakeholder_left").evidence["successor_named"]
+    assert any(lead.startswith("Rita Moreno") for lead in leads), leads  # the person to engage, as written
 
 
 @pytest.mark.parametrize(
@@ -319,12 +321,17 @@ def test_auto_replies_in_every_language_name_the_leaver_and_the_lead(body: str) 
 def test_sentences_keep_dates_and_abbreviations_whole() -> None:
     from scoring.rules.departures import sentences
 
-    text = "Dr. Maria Gonzalez hat Globex zum 05.01. verlassen, z.B. wegen Umzug. Ab 05.01.2027. Rita übernimmt."
+    text = (
+        "Dr. Maria Gonzalez hat Globex zum 05.01. verlassen, z.B. wegen Umzug. Ab 05.01.2027. Rita übernimmt. "
+        "Last day was 2027-01-08. Then J. Smith starts."
+    )
     parts = [text[a:b].strip() for a, b in sentences(text)]
     assert parts == [
         "Dr. Maria Gonzalez hat Globex zum 05.01. verlassen, z.B. wegen Umzug.",
         "Ab 05.01.2027.",
         "Rita übernimmt.",
+        "Last day was 2027-01-08.",
+        "Then J. Smith starts.",
     ]
 
 

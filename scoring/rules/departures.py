@@ -82,8 +82,12 @@ BOUNCE = re.compile(
 # a full date's year ("2027-01-08." / "05.01.2027.") does end one.
 _ABBREVIATIONS = re.compile(
     r"(?:\b(?:dr|mr|mrs|ms|prof|st|inc|ltd|co|corp|jr|sr|sra|srta|mme|mlle|hr|fr|bzw|ca|nr|no|vs|etc|approx|dept)"
-    r"|\b(?:z\.b|e\.g|i\.e|u\.a|d\.h|p\.ex|p\.ej)|\b\w|\b\d{1,2}|\b\d{1,2}\.\d{1,2})$",
+    r"|\b(?:z\.b|e\.g|i\.e|u\.a|d\.h|p\.ex|p\.ej)|\b\w|(?<![\w.\-/])\d{1,2}(?:\.\d{1,2})?)$",
     re.IGNORECASE,
+)
+# Words around a successor's name that are not the name: "and Rita Moreno", "Rita Moreno la (remplace)".
+_FILLER = re.compile(
+    r"^(?:and|und|et|y|so|then|dann|puis|luego)\s+|\s+(?:la|le|lo|les|los|ihn|sie|him|her|them)$", re.I
 )
 SUCCESSOR_REACH = 100  # a name this close after a successor phrase, in the same sentence, is the successor
 NEAR = 160
@@ -146,7 +150,7 @@ def _is_successor(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
 def _successor_lead(text: str, spans: list[tuple[int, int]]) -> str | None:
     """The words naming who to engage instead, as written (a name, an address), for the AM to follow up."""
     for lo, hi in spans:
-        found = text[lo:hi].strip(" ,:;.-\n")
+        found = _FILLER.sub("", text[lo:hi].strip(" ,:;.-\n")).strip(" ,:;.-\n")
         if found:
             return found[:120]
     return None
