@@ -427,12 +427,13 @@ def test_a_tiny_team_losing_one_user_is_no_renewal_risk(before: float, after: fl
     assert reading.health.components["usage"] == 100
 
 
-@pytest.mark.parametrize(("before", "after"), [(9, 3), (10, 5), (8, 4)])
-def test_a_small_team_falling_by_several_people_is_a_drop(before: float, after: float) -> None:
+@pytest.mark.parametrize(("before", "after"), [(9, 3), (10, 5), (8, 4), (6, 3), (5, 2)])
+@pytest.mark.parametrize("weeks_ago", [2, 3, 4])
+def test_a_small_team_falling_by_several_people_is_a_drop(before: float, after: float, weeks_ago: int) -> None:
     small = Account("Small").with_seats(11).with_arr(12_000).seats_in_use(None)
-    small.users(lambda d: after if d < 18 else before)
+    small.users(lambda d: after if d < weeks_ago * 7 else before)  # four weeks ago: half the short baseline
     drop = one(small, "usage_drop")
-    assert drop.evidence["baseline_mean"] - drop.evidence["recent_mean"] >= 2
+    assert drop.evidence["change"] <= -0.2 and drop.evidence["recent_mean"] == after
 
 
 # --- a slope or a growth needs every week to agree, not two fortnights --------------------------------------

@@ -255,7 +255,10 @@ def find_drop(ctx: Context) -> Drop | None:
         for path, t in (("long", long), ("short", short)):
             if t is None or t.change > -c.usage_drop or t.below_share < c.usage_drop_share_below:
                 continue
-            if t.baseline - t.recent < floor:  # a handful of users: a floor on people, not a percentage
+            # A floor on people, not a percentage: a handful of users is a wobble. The fall in people is the
+            # larger the two windows see (a drop four weeks old is half inside the short baseline).
+            fell = max(w.baseline - w.recent for w in (short, long) if w is not None)
+            if fell < floor or t.baseline - t.recent <= 0:
                 continue
             weekly = u.users_weekly if metric == "active_users" else u.events_weekly
             if path == "long" and weekly is not None and weekly > -c.usage_drop / 4:
