@@ -63,13 +63,26 @@ def gather_facts(
     )
 
 
+def _seasonal_lull(f: Facts, config: ScoringConfig) -> bool:
+    """Usage down as much as a drop, but the same weeks last year fell the same way: the season (a school break)."""
+    hc = f.usage.health_change
+    if hc is None or hc.last_year_change is None:
+        return False
+    return hc.raw_change <= -config.usage_drop and hc.change > -config.usage_drop / 2
+
+
 def components(f: Facts, config: ScoringConfig) -> dict[str, float]:
     """Each component 0-100; a component the data cannot measure is absent, not guessed."""
     out: dict[str, float] = {}
     if f.usage.health_change is not None:
         out["usage"] = _clamp(100 * (1 - min(f.usage.health_change.change, 0) / USAGE_ZERO))
     if f.usage.utilisation is not None:
-        out["seats"] = _clamp(100 * (f.usage.utilisation - SEATS_ZERO) / (SEATS_FULL - SEATS_ZERO))
+        used = f.usage.utilisation
+        if _seasonal_lull(f, config) and f.usage.utilisation_long_ago is not None:
+            used = max(
+                used, f.usage.utilisation_long_ago
+            )  # seats idle in the usual break, as last year: read before it
+        out["seats"] = _clamp(100 * (used - SEATS_ZERO) / (SEATS_FULL - SEATS_ZERO))
     sp = f.support
     support: float = 100 - 15 * len(sp.open_serious) - 5 * len(sp.opened_serious) - 10 * len(sp.aged_serious)
     if sp.csat_recent is not None:

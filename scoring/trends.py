@@ -182,7 +182,10 @@ def window_change(
     now = at(end.toordinal())
     if now is None or last_year is None:
         return now
-    then = at(end.toordinal() - last_year)
+    # Breaks shift by a few days a year: last year's same weeks, or a week either side, whichever moved most
+    # like this year (a week's shift keeps weekdays aligned).
+    near = [t for k in (0, -7, 7) if (t := at(end.toordinal() - last_year + k)) is not None]
+    then = min(near, key=lambda t: abs(t.raw_change - now.raw_change), default=None)
     if then is None or then.raw_change <= -0.95:
         return now
     seasonal = (1 + now.raw_change) / (1 + then.raw_change) - 1

@@ -474,3 +474,22 @@ def test_a_sustained_rise_at_high_seat_use_is_expansion() -> None:
 def test_an_outage_inside_the_long_window_is_not_a_slope() -> None:
     outage = Account().users(lambda d: 25 if 30 <= d < 44 else 65)
     assert "usage_drop" not in kinds(outage)
+
+
+# --- a school's usual break, shifted a few days from last year, is the season ----------------------------------
+
+
+@pytest.mark.parametrize("began", [12, 20, 30])
+@pytest.mark.parametrize("shift", [-7, -3, 0, 4, 7])
+def test_a_usual_break_shifted_by_days_is_the_season_everywhere(began: int, shift: int) -> None:
+    school = Account("School").users(lambda d: 10 if d < began else 70).seats_in_use(None).renewal_in(50)
+    snap = with_last_year(school, lambda d: 10 if d < began + shift else 70)
+    reading = read(snap)
+    assert {s.kind for s in reading.signals} & {"usage_drop", "renewal_risk"} == set()
+    assert reading.health.components["seats"] == 100  # seats idle in the break, as last year, are not idle
+
+
+def test_a_new_break_still_fires_and_names_last_year() -> None:
+    school = Account("School").users(lambda d: 10 if d < 20 else 70).seats_in_use(None)
+    drop = one(with_last_year(school, lambda d: 70), "usage_drop")
+    assert "the same weeks last year" in drop.evidence["comparison"]

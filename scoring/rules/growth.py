@@ -247,7 +247,9 @@ def find_drop(ctx: Context) -> Drop | None:
     users_ref = u.users_long or u.users
     users_base = users_ref.baseline if users_ref is not None else None
     candidates = [("Active users", "active_users", u.users, u.users_long, c.usage_min_users)]
-    users_hold = all(t is None or t.change > -c.usage_drop / 2 for t in (u.users, u.users_long))
+    # Users hold on their own count, not after last year's season is divided out: events falling with users
+    # in a school's usual break are the same season, not a drop of their own.
+    users_hold = all(t is None or min(t.change, t.raw_change) > -c.usage_drop / 2 for t in (u.users, u.users_long))
     if users_base is None or (users_base >= EVENTS_MIN_USERS and users_hold):
         candidates.append(("Events", "events", u.events, u.events_long, 0.0))
     week = u.users_last_week
