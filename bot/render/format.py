@@ -108,6 +108,10 @@ def severity(level: int) -> str:
     return f"{SEVERITY_MARKS.get(level, '')} {SEVERITY_NAMES.get(level, str(level))}".strip()
 
 
+def severity_word(level: int) -> str:
+    return SEVERITY_NAMES.get(level, str(level))
+
+
 def change(label: str) -> str:
     return CHANGE_LABELS.get(label, clean(label, 20).capitalize())
 
