@@ -75,4 +75,3 @@ def _message(
         blocks=blocks,
         card=card,
     )
-

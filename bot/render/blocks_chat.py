@@ -16,8 +16,8 @@ from bot.views import AccountAnswer, AccountChooser, HandoffSummary
 
 HELP_TEXT = (
     "*Tandem* — the shared read of every account.\n"
-    "• `/account <name or domain>` shows an account: health, signals, stakeholders, usage, tickets, handoffs.\n"
-    "• `/handoff <account> <note>` hands an account over to your pair (the AM's CSM, the CSM's AM).\n"
+    "• `/account &lt;name or domain&gt;` shows an account: health, signals, stakeholders, usage, tickets, handoffs.\n"
+    "• `/handoff &lt;account&gt; &lt;note&gt;` hands an account over to your pair (the AM's CSM, the CSM's AM).\n"
     "• Reply in a handoff thread: your pair sees it, in Slack or in Teams."
 )
 MAX_STAKEHOLDERS = 6
@@ -38,23 +38,14 @@ def no_match_blocks(query: str) -> list[Block]:
 
 
 def chooser_blocks(chooser: AccountChooser) -> list[Block]:
-    elements = [
-        {
-            "type": "button",
-            "action_id": act.slack_action_id(act.CHOOSE, i),
-            "text": _text(fmt.clip(fmt.clean(c.name, 70), 75), "plain_text"),
-            "value": act.button_value(c.account_id, []),
-        }
-        for i, c in enumerate(chooser.choices[:5])
-    ]
-    lines = [
-        f"• *{md(c.name, fmt.NAME)}*" + (f" ({md(c.domain, fmt.SHORT)})" if c.domain else "")
-        for c in chooser.choices[:5]
-    ]
-    return [
-        _section(f"Several accounts match *{md(chooser.query, fmt.NAME)}*. Which one?\n" + "\n".join(lines)),
-        {"type": "actions", "block_id": "chooser", "elements": elements},
-    ]
+    """One line a match, its name wrapping in full, with a "Show account" button beside it."""
+    blocks: list[Block] = [_section(f"Several accounts match *{md(chooser.query, fmt.NAME)}*. Which one?")]
+    for i, c in enumerate(chooser.choices[:5]):
+        line = f"*{md(c.name, fmt.NAME)}*" + (f" ({md(c.domain, fmt.SHORT)})" if c.domain else "")
+        button = _chat_button(act.CHOOSE, act.button_value(c.account_id, []))
+        button["action_id"] = act.slack_action_id(act.CHOOSE, i)
+        blocks.append({**_section(line), "block_id": f"choice:{i}", "accessory": button})
+    return blocks
 
 
 def _facts(a: AccountAnswer) -> Block:
@@ -193,7 +184,7 @@ def home_view(name: str, rows: list[dict[str, Any]], settings: dict[str, str], t
         lines.append(f"• *{md(r['name'], 80)}* · health {health} · {md(signals, 120)}")
     blocks.append(_section("\n".join(lines) if lines else "No accounts in your book yet."))
     if len(rows) > 40:
-        blocks.append(_context(f"…and {len(rows) - 40} more: `/account <name>` shows any of them."))
+        blocks.append(_context(f"…and {len(rows) - 40} more: `/account &lt;name&gt;` shows any of them."))
     blocks.append({"type": "divider"})
     settings_lines = [f"*{escape(k)}:* {md(v, fmt.SHORT)}" for k, v in settings.items()]
     blocks.append(_section("*Your settings*\n" + "\n".join(settings_lines)))

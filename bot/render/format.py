@@ -159,3 +159,16 @@ def handoff_sections(waiting: list[T], sent: list[T]) -> list[tuple[str, list[T]
     """The digest's handoff sections, (title, handoffs, sent by the reader), the empty ones left out."""
     sections = [("Handoffs waiting on you", waiting, False), ("Your handoffs still open", sent, True)]
     return [section for section in sections if section[1]]
+
+
+def chunks_at_spaces(text: str, size: int) -> list[str]:
+    """`text` in pieces of at most `size` characters, each cut at a line break or a space when there is one
+    (never inside a word or a placeholder like <EMAIL_1>); the pieces joined give `text` back."""
+    pieces = []
+    while len(text) > size:
+        window = text[:size]
+        cut = max(window.rfind("\n"), window.rfind(" "))
+        cut = cut + 1 if cut > size // 2 else size
+        pieces.append(text[:cut])
+        text = text[cut:]
+    return pieces + ([text] if text else [])
