@@ -10,8 +10,9 @@ from typing import Any
 
 from bot.render import actions as act
 from bot.render import format as fmt
-from bot.render.blocks import Block, _button, _context, _header, _section, _text, escape, md
+from bot.render.blocks import TEXT_BUDGET, Block, _button, _context, _header, _section, _text, escape, md
 from bot.render.facts import account_facts
+from bot.render.validate import MAX_BLOCKS, slack_text_length
 from bot.views import AccountAnswer, AccountChooser, HandoffSummary
 
 HELP_TEXT = (
@@ -193,16 +194,20 @@ def home_view(name: str, rows: list[dict[str, Any]], settings: dict[str, str], t
 
 
 MODEL_INPUT_CHUNK = 2900  # a section's text is at most 3,000 characters, fences included
-MODEL_INPUT_BLOCKS = 45  # a message holds 50 blocks
 
 
 def model_input_blocks(heading: str, masked_input: str) -> list[Block]:
-    """The masked input, whole, in consecutive code blocks (it is data: escaped, never a mention)."""
+    """The masked input in consecutive code blocks, cut at spaces, as much as one message holds (it is
+    data: escaped, never a mention)."""
     blocks: list[Block] = [_section(escape(heading))]
-    chunks = [masked_input[i : i + MODEL_INPUT_CHUNK] for i in range(0, len(masked_input), MODEL_INPUT_CHUNK)]
-    for chunk in chunks[:MODEL_INPUT_BLOCKS]:
-        blocks.append(_section(f"```{escape(chunk.replace('```', 'ˋˋˋ'))}```"))
-    if len(chunks) > MODEL_INPUT_BLOCKS:
-        rest = len(masked_input) - MODEL_INPUT_BLOCKS * MODEL_INPUT_CHUNK
+    used, done = slack_text_length(blocks) + 200, 0  # room for the "more characters" notice
+    for chunk in fmt.chunks_at_spaces(masked_input, MODEL_INPUT_CHUNK - 100):
+        block = _section(f"```{escape(chunk.replace('```', 'ˋˋˋ'))}```")
+        if used + slack_text_length(block) > TEXT_BUDGET or len(blocks) >= MAX_BLOCKS - 2:
+            break
+        blocks.append(block)
+        used, done = used + slack_text_length(block), done + len(chunk)
+    if done < len(masked_input):
+        rest = len(masked_input) - done
         blocks.append(_context(f"…and {rest} more characters, beyond what one Slack message holds."))
     return blocks

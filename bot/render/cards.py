@@ -115,9 +115,9 @@ def _handoffs(d: Digest) -> list[Element]:
 def _more(names: list[str], count: int) -> list[Element]:
     if count <= 0:
         return []
-    who = fmt.left_out(names, count)
+    who = esc.teams(fmt.left_out(names, count))
     return [
-        text_block(f"…and {count} more: {who}. `/account <name>` shows any of them.", isSubtle=True, separator=True)
+        text_block(f"…and {count} more: {who}. **account** *name* shows any of them.", isSubtle=True, separator=True)
     ]
 
 

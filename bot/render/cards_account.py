@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.handoffs import HandoffDraft
 from bot.render import actions as act
+from bot.render import escape as esc
 from bot.render import format as fmt
 from bot.render.cards import CARD_BUDGET, Element, card, fact_set, open_action, plain, submit, text_block
 from bot.render.facts import account_facts
@@ -34,10 +35,10 @@ CHAT_SUBMIT_ACTIONS = (act.CHOOSE, act.HANDOFF_ACK, act.HANDOFF_DONE, act.MODEL_
 
 HELP_LINES = (
     "**Tandem**: the shared read of every account.",
-    "- `account <name or domain>` shows an account: health, signals, stakeholders, usage, tickets, handoffs.",
-    "- `handoff <account>: <note>` hands an account over to your pair (the AM's CSM, the CSM's AM).",
-    "- Reply in a handoff conversation: your pair sees it, in Teams or in Slack.",
-    "In a team channel, mention me first: `@Tandem account acme`.",
+    "• **account** *name or domain* shows an account: health, signals, stakeholders, usage, tickets, handoffs.",
+    "• **handoff** *account*: *note* hands an account over to your pair (the AM's CSM, the CSM's AM).",
+    "• Reply in a handoff conversation: your pair sees it, in Teams or in Slack.",
+    "In a team channel, mention me first: **@Tandem account acme**.",
 )
 
 
@@ -106,6 +107,7 @@ def chooser_card(chooser: AccountChooser) -> Element:
         {
             "type": "Input.ChoiceSet",
             "id": CHOICE_INPUT,
+            "label": "Account",
             "style": "expanded",
             "wrap": True,
             "isRequired": True,
@@ -125,7 +127,7 @@ def chooser_card(chooser: AccountChooser) -> Element:
 
 
 def _facts(a: AccountAnswer) -> list[tuple[str, str]]:
-    return [(title, value.replace("](", "] (")) for title, value in account_facts(a)]  # as cards.plain does
+    return [(title, esc.teams(value)) for title, value in account_facts(a)]  # values are data: as plain() does
 
 
 def _section(title: str, lines: list[str]) -> Element:
@@ -197,7 +199,7 @@ def account_card(a: AccountAnswer, shared_by: str | None = None) -> Element:
     if fmt.safe_url(a.crm_url):
         actions.insert(0, open_action(a.account_id, [], a.crm_url))
     if a.brief_by_model and a.brief_model_text_id is not None and shared_by is None:
-        actions.append(chat_submit(act.MODEL_INPUT, model_text_id=a.brief_model_text_id))
+        actions.append({**chat_submit(act.MODEL_INPUT, model_text_id=a.brief_model_text_id), "mode": "secondary"})
     return card(body, actions, account_fallback(a))
 
 
