@@ -287,7 +287,7 @@ def test_alerts_are_valid_and_complete_everywhere() -> None:
     facts = [
         "Maria Gonzalez", "VP Operations", "champion", "Globex Health", "Nov 19", "$140k", "Mar 2 (100 days)",
         "Single-threaded", "Li Wei (CFO)", "Sam Roe (Ops lead)", "Call Li Wei this week",
-        "marked as left in the CRM", "mentioned in T-231",
+        "marked as left in the CRM", "mentioned in ticket or note T-231",
     ]  # fmt: skip
     for rendered in (strings(blocks), strings(card), text):
         missing = [fact for fact in facts if fact not in rendered]

@@ -15,6 +15,7 @@ SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 SEVERITY_MARKS = {1: "⚪", 2: "🟡", 3: "🟠", 4: "🔴"}
 CHANGE_LABELS = {"new": "New", "worse": "Worse", "ongoing": "Ongoing"}
 ROLE_NAMES = {"am": "Account Manager", "csm": "Customer Success Manager", "manager": "Manager"}
+_ENUM = re.compile(r"[a-z]+(?:_[a-z]+)+")  # a CRM's enum value (decision_maker), never a person's title
 EVIDENCE_LABELS = {"status": "marked as left in the CRM", "vanished": "gone from the contact sync"}
 
 # Per-field budgets: every platform cuts data at the same place, so they show the same facts.
@@ -126,16 +127,26 @@ def percent(share: float | None) -> str:
     return f"{share * 100:.0f}%"
 
 
+def change_share(share: float) -> str:
+    """+12%, -31%, or "no change" (never "-0%")."""
+    return "no change" if round(share * 100) == 0 else f"{share * 100:+.0f}%"
+
+
+def person_role(role: str | None) -> str:
+    """decision_maker -> decision maker: a CRM's enum said in words."""
+    return (role or "").replace("_", " ").strip()
+
+
 def evidence(raw: str) -> str:
     """status | vanished | text:<ticket or note id>, said in words."""
     if raw.startswith("text:"):
-        return f"mentioned in {clean(raw[5:], SHORT)}"
+        return f"mentioned in ticket or note {clean(raw[5:], SHORT)}"
     return EVIDENCE_LABELS.get(raw, clean(raw, SHORT))
 
 
 def person(name: str | None, *details: str | None) -> str:
     """Maria Gonzalez (VP Operations, champion)."""
-    extra = ", ".join(clean(x, SHORT) for x in details if x and x.strip())
+    extra = ", ".join(clean(person_role(x) if _ENUM.fullmatch(x) else x, SHORT) for x in details if x and x.strip())
     who = clean(name, SHORT) or "Someone"
     return f"{who} ({extra})" if extra else who
 
