@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.handoff_relay import handoff_card, reply_body
 from bot.handoffs import HandoffDraft
-from bot.render import blocks, blocks_chat, cards, cards_account
+from bot.render import blocks, blocks_chat, cards, cards_account, cards_settings
 from bot.slack.modal import handoff_view
 from bot.views import (
     AccountAnswer,
@@ -154,4 +154,5 @@ def teams_cards() -> dict[str, dict[str, Any]]:
         "handoff-reply": cards.card(reply_body(HOSTILE, "slack", f"{HOSTILE}\nline two"), [], "reply"),
         "handoff-form": cards_account.handoff_form_card(10, HOSTILE, HOSTILE, DRAFT),
         "model-input": cards_account.model_input_card(f"What the model saw for {HOSTILE}", MASKED),
+        "settings": cards_settings.settings_card(("mon", "tue", "wed", "thu", "fri"), "08:30", "Europe/Paris"),
     }
