@@ -63,7 +63,8 @@ def open_action(account_id: int, signal_ids: list[int], url: str | None, title: 
 
 def lines(text: str, **style: Any) -> list[Element]:
     """One TextBlock per paragraph: Teams joins the lines of one block into a single paragraph."""
-    return [text_block(line, spacing="None", **style) for line in text.splitlines() if line.strip()]
+    paragraphs = [line for line in text.splitlines() if line.strip()]
+    return [text_block(line, spacing="Default" if i == 0 else "None", **style) for i, line in enumerate(paragraphs)]
 
 
 def item_action(action: str, item: DigestItem, role: str) -> Element:
