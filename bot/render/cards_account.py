@@ -14,7 +14,7 @@ from bot.handoffs import HandoffDraft
 from bot.render import actions as act
 from bot.render import escape as esc
 from bot.render import format as fmt
-from bot.render.cards import CARD_BUDGET, Element, card, fact_set, open_action, plain, submit, text_block
+from bot.render.cards import CARD_BUDGET, Element, card, fact_set, lines, open_action, plain, submit, text_block
 from bot.render.facts import account_facts
 from bot.render.validate import card_size
 from bot.views import AccountAnswer, AccountChooser, HandoffSummary
@@ -190,7 +190,7 @@ def account_card(a: AccountAnswer, shared_by: str | None = None) -> Element:
     title = plain(a.name, fmt.NAME) + (f" · {plain(a.domain, fmt.SHORT)}" if a.domain else "")
     body: list[Element] = [text_block(title, size="Large", weight="Bolder"), fact_set(_facts(a))]
     if brief := plain(a.brief, fmt.OPENING, multiline=True):
-        body.append(text_block(brief))
+        body += lines(brief)  # one paragraph a line: Teams would join them
         if a.brief_by_model:
             body.append(text_block("(written by the model from masked data)", size="Small", isSubtle=True))
     body += [_signals(a), _people(a), *_tickets(a), *_handoffs(a)]
