@@ -33,7 +33,7 @@ EDIT_SETTINGS = "edit_settings"  # App Home
 CHAT_ACTIONS = (SHARE, CHOOSE, HANDOFF_ACK, HANDOFF_DONE, MODEL_INPUT, EDIT_SETTINGS)
 
 LABELS = {
-    OPEN_ACCOUNT: "Open account",
+    OPEN_ACCOUNT: "Open in CRM",
     SNOOZE: "Snooze this item 7 days",
     HANDOFF: "Hand off",
     DONE: "Mark this item done",

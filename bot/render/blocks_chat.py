@@ -181,7 +181,7 @@ def home_view(name: str, rows: list[dict[str, Any]], settings: dict[str, str], t
     lines = []
     for r in rows[:40]:
         health = "?" if r.get("health") is None else str(r["health"])
-        signals = ", ".join(r.get("signals") or []) or "quiet"
+        signals = ", ".join(str(k).replace("_", " ") for k in r.get("signals") or []) or "quiet"  # words, not enums
         lines.append(f"• *{md(r['name'], 80)}* · health {health} · {md(signals, 120)}")
     blocks.append(_section("\n".join(lines) if lines else "No accounts in your book yet."))
     if len(rows) > 40:
