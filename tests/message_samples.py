@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.handoff_relay import handoff_card, reply_body
+from bot.handoff_relay import handoff_card, handoff_notice, reply_body
 from bot.handoffs import HandoffDraft
 from bot.render import blocks, blocks_chat, cards, cards_account, cards_settings
 from bot.slack.modal import handoff_view
@@ -130,7 +130,10 @@ def slack_messages() -> dict[str, tuple[list[dict[str, Any]], str]]:
         "chooser": (blocks_chat.chooser_blocks(chooser()), "Several accounts match"),
         "help": (blocks_chat.help_blocks(), "How to use Tandem"),
         "no-match": (blocks_chat.no_match_blocks(HOSTILE), "No account matches"),
-        "handoff-root": (blocks_chat.handoff_root_blocks(HANDOFF, HOSTILE, HOSTILE, HOSTILE, True), ""),
+        "handoff-root": (
+            blocks_chat.handoff_root_blocks(HANDOFF, HOSTILE, HOSTILE, HOSTILE, True),
+            handoff_notice("slack", HOSTILE, HOSTILE),
+        ),
         "handoff-reply": ([], blocks_chat.handoff_reply_text(HOSTILE, "teams", HOSTILE)),
         "handoff-modal": (handoff_view([(10, HOSTILE)], 10, DRAFT)["blocks"], ""),
         "model-input": (blocks_chat.model_input_blocks(f"What the model saw for {HOSTILE}", MASKED), ""),

@@ -131,3 +131,14 @@ def test_the_renderer_check_catches_cut_labels_and_unknown_elements() -> None:
     assert any(p.startswith("parse warning") for p in at_phone)
     assert 'action label cut: "Done"' in at_phone
     assert not any("cut" in p.problem for p in problems if p.width == 500)
+
+
+def test_teams_notification_texts_show_data_inert() -> None:
+    """The `text` beside a card (what a Teams notification shows) is Markdown too."""
+    from bot.handoff_relay import handoff_notice
+    from bot.render.cards import alert_summary, digest_summary
+    from tests.message_samples import HOSTILE, alert, digest
+
+    for text in (digest_summary(digest()), alert_summary(alert()), handoff_notice("teams", HOSTILE, HOSTILE)):
+        assert not [piece for piece in TEAMS_LIVE if piece in text], text
+    assert "items, 0 more" not in digest_summary(digest()) and "need you" in digest_summary(digest())
