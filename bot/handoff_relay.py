@@ -219,7 +219,7 @@ def send_reminders(
                 if platform not in channels:
                     continue
                 name = md(account.name, fmt.NAME) if platform == "slack" else plain(account.name, fmt.NAME)
-                text = f"Reminder: the handoff on {name} is waiting for you to acknowledge it."
+                text = f"Reminder: the handoff on {name} is waiting for your acknowledgement."
                 thread = threads.get(platform)
                 who = direct(receiver)
                 messages.append(

@@ -35,8 +35,8 @@ CHAT_SUBMIT_ACTIONS = (act.CHOOSE, act.HANDOFF_ACK, act.HANDOFF_DONE, act.MODEL_
 
 HELP_LINES = (
     "**Tandem**: the shared read of every account.",
-    "• **account** *name or domain* shows an account: health, signals, stakeholders, usage, tickets, handoffs.",
-    "• **handoff** *account*: *note* hands an account over to your pair (the AM's CSM, the CSM's AM).",
+    "• **account <name or domain>** shows an account: health, signals, stakeholders, usage, tickets, handoffs.",
+    "• **handoff <account>: <note>** hands an account over to your pair (the AM's CSM, the CSM's AM).",
     "• Reply in a handoff conversation: your pair sees it, in Teams or in Slack.",
     "• **settings** sets your working days and digest time.",
     "In a team channel, mention me first: **@Tandem account acme**.",
