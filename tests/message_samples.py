@@ -10,8 +10,10 @@ from typing import Any
 
 from bot.handoff_relay import handoff_card, handoff_notice, reply_body
 from bot.handoffs import HandoffDraft
+from bot.models import Member
 from bot.render import blocks, blocks_chat, cards, cards_account, cards_settings
 from bot.slack.modal import handoff_view
+from bot.slack.settings_modal import settings_view
 from bot.views import (
     AccountAnswer,
     AccountChoice,
@@ -119,6 +121,10 @@ DRAFT = HandoffDraft(
 MASKED = ("Ticket from <EMAIL_1> about the renewal, call <PHONE_2> " * 200).strip()
 
 
+def _member() -> Member:
+    return Member(email="a@x.example", name=HOSTILE, role="am", digest_time="08:30", digest_budget=5, muted_kinds=[])
+
+
 def slack_messages() -> dict[str, tuple[list[dict[str, Any]], str]]:
     """Every Slack message: its blocks and its notification text."""
     d, a, ans = digest(), alert(), answer()
@@ -136,6 +142,7 @@ def slack_messages() -> dict[str, tuple[list[dict[str, Any]], str]]:
         ),
         "handoff-reply": ([], blocks_chat.handoff_reply_text(HOSTILE, "teams", HOSTILE)),
         "handoff-modal": (handoff_view([(10, HOSTILE)], 10, DRAFT)["blocks"], ""),
+        "settings-modal": (settings_view(_member())["blocks"], ""),
         "model-input": (blocks_chat.model_input_blocks(f"What the model saw for {HOSTILE}", MASKED), ""),
         "home": (blocks_chat.home_view(HOSTILE, [{"name": HOSTILE}], {"Time": "08:00"}, DAY)["blocks"], ""),
     }  # fmt: skip
