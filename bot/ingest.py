@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.arr_history import ArrSighting, record_arr_sightings, record_contracts
 from bot.models import (
     Account,
     ChangeEvent,
@@ -27,6 +28,7 @@ from bot.models import (
 )
 from integrations.base import SourceBatch
 from integrations.records import ContactRecord
+from integrations.vanishing import VanishRule
 
 MAX_STORED_PROBLEMS = 1000
 
@@ -38,7 +40,8 @@ class IngestReport:
     updated: dict[str, int] = field(default_factory=dict)
     departures: list[str] = field(default_factory=list)  # contact external ids newly seen as gone
     returned: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # rows skipped
+    warnings: list[str] = field(default_factory=list)  # about rows that were kept
 
     def bump(self, counter: dict[str, int], entity: str) -> None:
         counter[entity] = counter.get(entity, 0) + 1
@@ -65,22 +68,29 @@ class Ingestor:
         run = SyncRun(org_id=self.org_id, source=self.source, started_at=now, status="running")
         self.session.add(run)
         self.session.flush()
-        report = IngestReport(sync_run_id=run.id, problems=[str(p) for p in batch.problems])
+        report = IngestReport(
+            sync_run_id=run.id,
+            problems=[str(p) for p in batch.problems if not p.kept],
+            warnings=[str(p) for p in batch.problems if p.kept],
+        )
+        vanishing = VanishRule.of(batch)  # before orphans are set aside: whom the source named is not gone
         accounts = self._accounts(batch, report)
         _set_aside_orphans(batch, accounts, report)
+        record_contracts(self.session, self.org_id, batch.contracts, accounts)
         self._members(batch, report)
-        self._contacts(batch, accounts, report, run, now)
+        self._contacts(batch, accounts, report, run, now, vanishing)
         self._children(batch, accounts, report)
         run.finished_at = utcnow()
         run.status = "partial" if report.problems else "ok"
         run.counts = {"read": batch.counts(), "created": report.created, "updated": report.updated}
-        run.problems = report.problems[:MAX_STORED_PROBLEMS]
+        run.problems = (report.problems + report.warnings)[:MAX_STORED_PROBLEMS]
         return report
 
     def _accounts(self, batch: SourceBatch, report: IngestReport) -> dict[str, int]:
         existing = {
             a.external_id: a for a in self.session.scalars(select(Account).where(Account.org_id == self.org_id))
         }
+        before = {ext: (a.arr, a.renewal_date) for ext, a in existing.items()}
         for rec in batch.accounts:
             # Only the fields the source gave: billing knowing seats must not blank the CRM's owners.
             values = rec.model_dump(exclude={"account_id"}, exclude_unset=True)
@@ -95,7 +105,20 @@ class Ingestor:
                 row.updated_at = utcnow()
                 report.bump(report.updated, "accounts")
         self.session.flush()
+        self._arr_history(batch, existing, before, report)
         return {ext: row.id for ext, row in existing.items()}
+
+    def _arr_history(
+        self,
+        batch: SourceBatch,
+        rows: dict[str, Account],
+        before: dict[str, tuple[Any, Any]],
+        report: IngestReport,
+    ) -> None:
+        synced = {rec.account_id: rows[rec.account_id] for rec in batch.accounts}
+        sightings = [ArrSighting(row.id, row.arr, row.renewal_date, before.get(ext)) for ext, row in synced.items()]
+        day = utcnow().date()
+        record_arr_sightings(self.session, self.org_id, report.sync_run_id, self.source, day, sightings)
 
     def _members(self, batch: SourceBatch, report: IngestReport) -> None:
         existing = {m.email: m for m in self.session.scalars(select(Member).where(Member.org_id == self.org_id))}
@@ -119,6 +142,7 @@ class Ingestor:
         report: IngestReport,
         run: SyncRun,
         now: datetime,
+        vanishing: VanishRule,
     ) -> None:
         existing = {
             c.external_id: c for c in self.session.scalars(select(Contact).where(Contact.org_id == self.org_id))
@@ -144,10 +168,12 @@ class Ingestor:
                 row.left_evidence = None
                 self._event(run, row, "returned", {})
                 report.returned.append(row.external_id)
-        if "contacts" in batch.complete:
+        if vanishing.applies:
             synced_accounts = {accounts[a.account_id] for a in batch.accounts}
             for ext, row in existing.items():
-                if ext in seen or row.left_at is not None or row.account_id not in synced_accounts:
+                if ext in seen or not vanishing.may_vanish(ext):
+                    continue
+                if row.left_at is not None or row.account_id not in synced_accounts:
                     continue
                 row.status = "left"
                 self._departed(row, now, "vanished", run, report)
@@ -238,7 +264,7 @@ def _contact_values(rec: ContactRecord, accounts: dict[str, int]) -> dict[str, A
 def _set_aside_orphans(batch: SourceBatch, accounts: dict[str, int], report: IngestReport) -> None:
     """Records naming an account the organization does not have are reported, not stored: the sources'
     matching (bot.sources) usually catches them first; this keeps a direct caller from failing the batch."""
-    for entity in ("contacts", "usage", "tickets", "invoices", "notes"):
+    for entity in ("contacts", "usage", "tickets", "invoices", "notes", "contracts"):
         records = getattr(batch, entity)
         kept = [r for r in records if r.account_id in accounts]
         if len(kept) != len(records):

@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import select, true
 
 from bot.alerts import alert_recipients, raise_new_alerts
+from bot.answers import store_answers
 from bot.briefs import apply_opening, complete, prepare_opening
 from bot.db import Database, org_scope
 from bot.delivery.channel import Channel
@@ -26,6 +27,7 @@ from bot.llm.writer import Written
 from bot.metrics import ACTIVE_SIGNALS, DELIVERIES, FAILURES, RUN_SECONDS, RUNS
 from bot.models import Member, Organization
 from bot.orgs import ensure_org, get_org
+from bot.portfolio import member_portfolio
 from bot.rescore import RescoreReport, rescore
 from bot.settings import Settings, get_settings
 from bot.source_health import record_failure, record_success, stale_sources
@@ -33,6 +35,8 @@ from bot.views import Digest, StakeholderAlert
 from integrations.base import Connector
 
 log = logging.getLogger(__name__)
+
+PORTFOLIO_WEEKDAY = 0  # Monday's digest opens with the member's portfolio indicators
 
 
 @dataclass
@@ -71,7 +75,10 @@ def _sync(db: Database, org_id: int, connector: Connector) -> IngestReport:
 
 def run_score(db: Database, org_slug: str, as_of: date) -> RescoreReport:
     with RUN_SECONDS.labels("score").time(), db.session() as session:
-        report = rescore(session, get_org(session, org_slug), as_of)
+        org = get_org(session, org_slug)
+        report = rescore(session, org, as_of)
+        # What /account answers from the scores just written, stored so a request does a lookup and a render.
+        store_answers(session, org.id, as_of)
     RUNS.labels("score", "ok").inc()
     ACTIVE_SIGNALS.labels(org_slug).set(report.active)
     return report
@@ -152,6 +159,8 @@ def _member_digest(
         org, member = session.get_one(Organization, org_id), session.get_one(Member, member_id)
         digest, seen = build_digest(session, org, member, day)
         digest.stale_sources = stale
+        if day.weekday() == PORTFOLIO_WEEKDAY:  # weekly, not daily: outcomes move slowly
+            digest.portfolio = member_portfolio(session, org, member, day)
         step = prepare_opening(session, org, member, digest, writer)
         if isinstance(step, Written):  # no call to make: finish in this transaction
             apply_opening(digest, step)

@@ -290,11 +290,13 @@ def match_accounts(book: dict[str, str | None], batch: SourceBatch) -> None:
                 found = sorted(by_domain.get(domain, ()))
                 if len(found) != 1:
                     why = "no account has" if not found else f"{len(found)} accounts ({', '.join(found[:3])}) share"
-                    batch.problems.append(Problem(_where(entity, record), f"{why} the domain {domain!r}"))
+                    reason = f"{why} the domain {domain!r}"
+                    batch.problems.append(Problem(_where(entity, record), reason, contact_id=_contact_of(record)))
                     continue
                 record = record.model_copy(update={"account_id": found[0]})
             elif ref not in known:
-                batch.problems.append(Problem(_where(entity, record), f"unknown account {ref!r}"))
+                reason = f"unknown account {ref!r}"
+                batch.problems.append(Problem(_where(entity, record), reason, contact_id=_contact_of(record)))
                 continue
             kept.append(record)
         setattr(batch, entity, kept)
@@ -305,3 +307,8 @@ def _where(entity: str, record: Any) -> str:
         if (value := getattr(record, id_field, None)) is not None:
             return f"{entity} {value}"
     return f"{entity} {record.account_id} {getattr(record, 'date', '')}".rstrip()
+
+
+def _contact_of(record: Any) -> str | None:
+    """A contact set aside is still named by its source: it must not be taken for gone."""
+    return getattr(record, "contact_id", None)

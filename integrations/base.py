@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from integrations.records import (
     AccountRecord,
     ContactRecord,
+    ContractRecord,
     InvoiceRecord,
     NoteRecord,
     TeamMemberRecord,
@@ -15,7 +16,7 @@ from integrations.records import (
     UsageRecord,
 )
 
-ENTITIES = ("accounts", "contacts", "usage", "tickets", "invoices", "notes", "team")
+ENTITIES = ("accounts", "contacts", "usage", "tickets", "invoices", "notes", "contracts", "team")
 
 
 class SourceError(Exception):
@@ -25,10 +26,18 @@ class SourceError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
-    """One record that could not be taken, and why. `where` is 'file:line' or a source's record id."""
+    """One record that could not be taken, and why. `where` is 'file:line' or a source's record id.
+
+    `kept`: only a warning, the record was stored. `contact_id`: the contact a rejected row was about (so it
+    is not taken for gone). `read_failure`: rows may be missing or unattributable after this (malformed
+    quoting, a ragged or undecodable line): no contact may be inferred to have left from this batch.
+    """
 
     where: str
     reason: str
+    kept: bool = False
+    contact_id: str | None = None
+    read_failure: bool = False
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"
@@ -42,6 +51,7 @@ class SourceBatch:
     tickets: list[TicketRecord] = field(default_factory=list)
     invoices: list[InvoiceRecord] = field(default_factory=list)
     notes: list[NoteRecord] = field(default_factory=list)
+    contracts: list[ContractRecord] = field(default_factory=list)  # ARR history before Tandem
     team: list[TeamMemberRecord] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     # Entities given in full (a complete export): what is absent from them has disappeared from the

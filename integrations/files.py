@@ -10,9 +10,11 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from integrations.base import Problem, SourceBatch, SourceError
+from integrations.csv_rows import read_header, read_rows
 from integrations.records import (
     AccountRecord,
     ContactRecord,
+    ContractRecord,
     InvoiceRecord,
     NoteRecord,
     TeamMemberRecord,
@@ -32,6 +34,9 @@ FILES: dict[str, tuple[str, type[BaseModel], bool]] = {
     "tickets.csv": ("tickets", TicketRecord, False),
     "invoices.csv": ("invoices", InvoiceRecord, False),
     "notes.csv": ("notes", NoteRecord, False),
+    # ARR history before Tandem was connected: a CRM's contracts or a billing system's subscriptions.
+    "contracts.csv": ("contracts", ContractRecord, False),
+    "subscriptions.csv": ("contracts", ContractRecord, False),
     "team.csv": ("team", TeamMemberRecord, False),
 }
 
@@ -51,6 +56,19 @@ def describe_error(exc: ValidationError) -> str:
             message = "required value is missing"
         parts.append(f"{column}: {message}{shown}")
     return "; ".join(parts)
+
+
+# The column that identifies a row of each file: a second row with the same id is reported, not merged.
+ROW_KEYS: dict[str, tuple[str, ...]] = {
+    "accounts": ("account_id",),
+    "contacts": ("contact_id",),
+    "usage": ("account_id", "date"),
+    "tickets": ("ticket_id",),
+    "invoices": ("invoice_id",),
+    "notes": ("note_id",),
+    "contracts": ("contract_id",),  # when the export gives one
+    "team": ("email",),
+}
 
 
 class FileSource:
@@ -73,61 +91,52 @@ class FileSource:
                 if required:
                     raise SourceError(f"{file}: required file is missing")
                 continue
+            if not required and file.stat().st_size == 0:
+                batch.problems.append(Problem(filename, "empty file (0 bytes): read as no rows", kept=True))
+                continue
             self._check_header(file, model)
             present[filename] = file
         known_accounts: set[str] = set()
         for filename, file in present.items():  # accounts.csv comes first (FILES order)
             attr, model, _required = FILES[filename]
             records = getattr(batch, attr)
+            first_at: dict[tuple[Any, ...], str] = {}
             for where, row in self._rows(file, batch.problems):
+                contact_id = (row.get("contact_id") or "").strip() or None if attr == "contacts" else None
                 try:
                     record = model.model_validate(row)
                 except ValidationError as exc:
-                    batch.problems.append(Problem(where, describe_error(exc)))
+                    # A contacts row we cannot attribute to anyone could be anyone's: no departures this time.
+                    unknown = attr == "contacts" and contact_id is None
+                    batch.problems.append(
+                        Problem(where, describe_error(exc), contact_id=contact_id, read_failure=unknown)
+                    )
                     continue
+                key = tuple(getattr(record, k, None) for k in ROW_KEYS.get(attr, ()))
+                identified = bool(key) and None not in key
+                if identified and key in first_at:
+                    shown = " ".join(str(k) for k in key)
+                    reason = f"duplicate {'/'.join(ROW_KEYS[attr])} {shown}, first at line {first_at[key]}"
+                    batch.problems.append(Problem(where, reason, contact_id=contact_id))
+                    continue
+                if identified:
+                    first_at[key] = where.rsplit(":", 1)[1]
                 if isinstance(record, AccountRecord):
                     known_accounts.add(record.account_id)
                 elif (account_id := getattr(record, "account_id", None)) is not None and (
                     account_id not in known_accounts
                 ):
-                    batch.problems.append(Problem(where, f"unknown account_id {account_id!r}"))
+                    batch.problems.append(Problem(where, f"unknown account_id {account_id!r}", contact_id=contact_id))
                     continue
                 records.append(record)
         batch.complete = {"accounts"} | ({"contacts"} if "contacts.csv" in present else set())
         return batch
 
     def _check_header(self, file: Path, model: type[BaseModel]) -> None:
-        try:
-            with file.open(newline="", encoding="utf-8-sig") as handle:
-                header = next(csv.reader(handle), None)
-        except UnicodeDecodeError as exc:
-            raise SourceError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-        if not header:
-            raise SourceError(f"{file}: empty file, expected a header row")
-        columns = {c.strip().lower() for c in header}
+        columns = set(read_header(file))
         missing = [c for c in required_columns(model) if c not in columns]
         if missing:
             raise SourceError(f"{file}: missing required column(s): {', '.join(missing)}")
 
     def _rows(self, file: Path, problems: list[Problem]) -> Iterator[tuple[str, dict[str, Any]]]:
-        with file.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
-            reader = csv.reader(handle)
-            header = [c.strip().lower() for c in next(reader)]
-            line = reader.line_num
-            while True:
-                start = line + 1
-                try:
-                    values = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    problems.append(Problem(f"{file.name}:{start}", f"unreadable CSV row ({exc})"))
-                    line = reader.line_num
-                    continue
-                line = reader.line_num
-                if not any(v.strip() for v in values):
-                    continue
-                if len(values) > len(header):
-                    problems.append(Problem(f"{file.name}:{start}", f"{len(values)} values for {len(header)} columns"))
-                    continue
-                yield f"{file.name}:{start}", dict(zip(header, values, strict=False))
+        return read_rows(file, problems)

@@ -13,6 +13,7 @@ from bot.render import actions as act
 from bot.render import escape as esc
 from bot.render import format as fmt
 from bot.render import items
+from bot.render.portfolio import WEEKLY_TITLE, portfolio_blocks
 from bot.render.validate import MAX_BLOCKS, MAX_TEXT_CHARS, slack_text_length
 from bot.views import Digest, DigestItem, HandoffSummary, StakeholderAlert
 
@@ -147,6 +148,7 @@ def digest_blocks(d: Digest) -> list[Block]:
     """The morning digest: header and figures, the opening, then each item with its buttons."""
     blocks: list[Block] = [
         _header(f"Your accounts today · {fmt.long_day(d.day)}"),
+        *(portfolio_blocks(d.portfolio, WEEKLY_TITLE) if d.portfolio is not None else []),
         _figures(d),
         _section(md(d.opening, fmt.OPENING, multiline=True) or "Here is your book today."),
     ]

@@ -13,6 +13,7 @@ from bot.render import escape as esc
 from bot.render import format as fmt
 from bot.render import items
 from bot.render.blocks import alert_figures
+from bot.render.portfolio import WEEKLY_TITLE, portfolio_card_elements
 from bot.render.validate import CARD_LIMIT, card_size
 from bot.views import Digest, DigestItem, HandoffSummary, StakeholderAlert
 
@@ -135,6 +136,7 @@ def digest_card(d: Digest) -> Element:
     """The morning digest as one card: header and figures, the opening, the items, then handoffs."""
     body: list[Element] = [
         text_block(f"Your accounts today · {fmt.long_day(d.day)}", size="Large", weight="Bolder"),
+        *(portfolio_card_elements(d.portfolio, WEEKLY_TITLE) if d.portfolio is not None else []),
         fact_set(items.header_figures(d)),
         *(lines(plain(d.opening, fmt.OPENING, multiline=True)) or [text_block("Here is your book today.")]),
     ]

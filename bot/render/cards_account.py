@@ -38,6 +38,7 @@ HELP_LINES = (
     "• **account <name or domain>** shows an account: health, signals, stakeholders, usage, tickets, handoffs.",
     "• **handoff <account>: <note>** hands an account over to your pair (the AM's CSM, the CSM's AM).",
     "• Reply in a handoff conversation: your pair sees it, in Teams or in Slack.",
+    "• **portfolio** shows your renewal rate, retention, value at risk, pipeline and coverage.",
     "• **settings** sets your working days and digest time.",
     "In a team channel, mention me first: **@Tandem account acme**.",
 )

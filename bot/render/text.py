@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.render import format as fmt
 from bot.render import items
 from bot.render.blocks import alert_figures
+from bot.render.portfolio import portfolio_text
 from bot.views import Digest, DigestItem, HandoffSummary, StakeholderAlert
 
 INDENT = "   "
@@ -43,6 +44,7 @@ def digest_text(d: Digest) -> str:
     """The digest as the chat messages show it: the same items, cut at the same place."""
     lines = [
         f"Your accounts today · {fmt.long_day(d.day)}",
+        *([portfolio_text(d.portfolio), ""] if d.portfolio is not None else []),
         " · ".join(f"{title}: {value}" for title, value in items.header_figures(d)),
         "",
         fmt.clean(d.opening, fmt.OPENING, multiline=True) or "Here is your book today.",

@@ -1,7 +1,7 @@
 """members.working_days: the weekdays a member's digest goes out on (NULL: their locale's working week)
 
 Revision ID: 0010_member_working_days
-Revises: 0004_job_runs
+Revises: 0009_account_answers
 Create Date: 2026-11-29 05:20:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_member_working_days"
-down_revision: str | Sequence[str] | None = "0004_job_runs"
+down_revision: str | Sequence[str] | None = "0009_account_answers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
