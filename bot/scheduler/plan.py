@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
 from bot import working_days
 from bot.db import Database
+from bot.localtime import zone_of
 from bot.models import Member, Organization
 from bot.tenancy import scope_session
 
@@ -29,16 +30,6 @@ class JobSpec:
     def signature(self) -> str:
         """What the job is, to tell whether a stored job must be replaced."""
         return f"{self.func}{self.args}{self.trigger!r}"  # as worker._signature reads a stored job
-
-
-def _zone(*names: str | None) -> ZoneInfo:
-    for name in names:
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
 
 
 def _digest_trigger(value: str | None, zone: ZoneInfo, days: tuple[str, ...] = working_days.MON_FRI) -> CronTrigger:
@@ -102,7 +93,7 @@ def plan(db: Database) -> list[JobSpec]:
     specs = []
     with db.session() as session:
         for org in session.scalars(select(Organization).order_by(Organization.id)):
-            zone = _zone(org.timezone)
+            zone = zone_of(org.timezone)
             try:
                 trigger = crontab_trigger(nightly_cron(org), zone)
             except ValueError:
@@ -123,6 +114,6 @@ def plan(db: Database) -> list[JobSpec]:
             for m in members:
                 zone_name = m.timezone or org.timezone
                 days = working_days.of_member(m.working_days, zone_name)
-                trigger = _digest_trigger(m.digest_time, _zone(m.timezone, org.timezone), days)
+                trigger = _digest_trigger(m.digest_time, zone_of(m.timezone, org.timezone), days)
                 specs.append(JobSpec(f"digest:{m.id}", "bot.scheduler.jobs:member_digest", (m.id, org.id), trigger))
     return specs
