@@ -8,11 +8,11 @@ rows, refused rows, a vanished, a departed and a returning contact) and the same
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 from bot.alerts import raise_new_alerts
 from bot.db import Database
+from bot.models import utcnow
 from bot.orgs import get_org
 from bot.pipeline import run_score
 from tests.golden_sync import FIXTURE, ORG, digest, run_scenario
@@ -28,7 +28,7 @@ def test_stored_rows_match_the_golden_capture(db: Database, tmp_path: Path) -> N
 
 
 def test_the_vanished_key_contact_alerts_once(db: Database, tmp_path: Path) -> None:
-    day = date(2026, 11, 22)
+    day = utcnow().date()  # a vanished contact left "now", as the sync saw it
     raised: list[str] = []
     syncs = iter(range(3))
 
