@@ -30,7 +30,7 @@ from bot.rescore import RescoreReport, rescore
 from bot.settings import Settings, get_settings
 from bot.source_health import record_failure, record_success, stale_sources
 from bot.views import Digest, StakeholderAlert
-from integrations.base import Connector
+from integrations.base import Connector, StreamingConnector
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,9 @@ def run_sync(db: Database, org_slug: str, connector: Connector) -> IngestReport:
 def _sync(db: Database, org_id: int, connector: Connector) -> IngestReport:
     try:
         with RUN_SECONDS.labels("sync").time():
-            batch = connector.load()  # raises SourceError before anything is stored
+            # A streaming source checks its headers now (SourceError before anything is stored) and
+            # hands its records over as the ingest consumes them: the book is never held whole.
+            batch = connector.stream() if isinstance(connector, StreamingConnector) else connector.load()
             with db.session() as session:
                 report = Ingestor(session, org_id, connector.name).ingest(batch)
                 record_success(session, org_id, connector.name)

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from integrations.base import Problem, SourceBatch, SourceError
+from integrations.base import Problem, SourceBatch, SourceError, StreamedBatch
 from integrations.records import (
     AccountRecord,
     ContactRecord,
@@ -62,10 +62,13 @@ class FileSource:
         self.path = Path(path)
 
     def load(self) -> SourceBatch:
+        return self.stream().materialized()
+
+    def stream(self) -> StreamedBatch:
+        """Check every file's header now (a missing required file or column stops before any row is
+        stored); read the rows only as the batch is consumed."""
         if not self.path.is_dir():
             raise SourceError(f"{self.path} is not a directory of CSV files")
-        batch = SourceBatch()
-        # Read and check every header first: a missing required file or column stops before any row.
         present = {}
         for filename, (_attr, model, required) in FILES.items():
             file = self.path / filename
@@ -75,26 +78,28 @@ class FileSource:
                 continue
             self._check_header(file, model)
             present[filename] = file
-        known_accounts: set[str] = set()
-        for filename, file in present.items():  # accounts.csv comes first (FILES order)
+        batch = StreamedBatch(complete={"accounts"} | ({"contacts"} if "contacts.csv" in present else set()))
+        known_accounts: set[str] = set()  # filled as accounts.csv is read, which is consumed first
+        for filename, file in present.items():
             attr, model, _required = FILES[filename]
-            records = getattr(batch, attr)
-            for where, row in self._rows(file, batch.problems):
-                try:
-                    record = model.model_validate(row)
-                except ValidationError as exc:
-                    batch.problems.append(Problem(where, describe_error(exc)))
-                    continue
-                if isinstance(record, AccountRecord):
-                    known_accounts.add(record.account_id)
-                elif (account_id := getattr(record, "account_id", None)) is not None and (
-                    account_id not in known_accounts
-                ):
-                    batch.problems.append(Problem(where, f"unknown account_id {account_id!r}"))
-                    continue
-                records.append(record)
-        batch.complete = {"accounts"} | ({"contacts"} if "contacts.csv" in present else set())
+            setattr(batch, attr, self._records(file, model, known_accounts, batch.problems))
         return batch
+
+    def _records(
+        self, file: Path, model: type[BaseModel], known_accounts: set[str], problems: list[Problem]
+    ) -> Iterator[Any]:
+        for where, row in self._rows(file, problems):
+            try:
+                record = model.model_validate(row)
+            except ValidationError as exc:
+                problems.append(Problem(where, describe_error(exc)))
+                continue
+            if isinstance(record, AccountRecord):
+                known_accounts.add(record.account_id)
+            elif (account_id := getattr(record, "account_id", None)) is not None and account_id not in known_accounts:
+                problems.append(Problem(where, f"unknown account_id {account_id!r}"))
+                continue
+            yield record
 
     def _check_header(self, file: Path, model: type[BaseModel]) -> None:
         try:

@@ -111,6 +111,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _columns(model: Any) -> list[str]:
+    return [column.key for column in model.__table__.columns]
+
+
 class _Runs:
     """Names a timestamp written during a sync by that sync's number ("run 2")."""
 
@@ -134,7 +138,7 @@ def dump(db: Database) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {}
         out["accounts"] = [
             {
-                **{c: _plain(getattr(a, c)) for c in Account.__table__.columns.keys() if c not in ("id", "org_id")},
+                **{c: _plain(getattr(a, c)) for c in _columns(Account) if c not in ("id", "org_id")},
                 "created_at": when.name(a.created_at),
                 "updated_at": when.name(a.updated_at),
             }
@@ -142,28 +146,30 @@ def dump(db: Database) -> dict[str, list[Any]]:
         ]
         out["contacts"] = [
             {
-                **{
-                    c: _plain(getattr(r, c))
-                    for c in Contact.__table__.columns.keys()
-                    if c not in ("id", "org_id", "last_seen_at")
-                },
+                **{c: _plain(getattr(r, c)) for c in _columns(Contact) if c not in ("id", "org_id", "last_seen_at")},
                 "account_id": ext[r.account_id],
                 "first_seen_at": when.name(r.first_seen_at),
                 "left_at": when.name(r.left_at),
             }
             for r in s.scalars(select(Contact))
         ]
-        for name, model in (("usage", UsageDay), ("tickets", Ticket), ("invoices", Invoice), ("notes", Note)):
+        children: tuple[tuple[str, Any], ...] = (
+            ("usage", UsageDay),
+            ("tickets", Ticket),
+            ("invoices", Invoice),
+            ("notes", Note),
+        )
+        for name, model in children:
             out[name] = [
                 {
-                    **{c: _plain(getattr(r, c)) for c in model.__table__.columns.keys() if c not in ("id", "org_id")},
+                    **{c: _plain(getattr(r, c)) for c in _columns(model) if c not in ("id", "org_id")},
                     "account_id": ext[r.account_id],
                 }
                 for r in s.scalars(select(model))
             ]
         out["team"] = [
             {
-                **{c: _plain(getattr(m, c)) for c in Member.__table__.columns.keys() if c not in ("id", "org_id")},
+                **{c: _plain(getattr(m, c)) for c in _columns(Member) if c not in ("id", "org_id")},
                 "created_at": when.name(m.created_at),
             }
             for m in s.scalars(select(Member))
@@ -224,9 +230,7 @@ def capture(out: Path) -> None:
         db.migrate()
         dumps = run_scenario(db, Path(tmp))
         db.dispose()
-    steps = [
-        {"tables": digest(d), "change_events": d["change_events"], "sync_runs": d["sync_runs"]} for d in dumps
-    ]
+    steps = [{"tables": digest(d), "change_events": d["change_events"], "sync_runs": d["sync_runs"]} for d in dumps]
     out.write_text(json.dumps(steps, indent=1, sort_keys=True, default=str) + "\n")
 
 
