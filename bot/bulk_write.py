@@ -7,12 +7,13 @@ nothing. Memory holds one chunk, whatever the size of the book.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import itemgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, bindparam, select, tuple_, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 T = TypeVar("T")
@@ -57,25 +58,33 @@ class ChunkPlan:
 
 
 def stored_rows(
-    conn: Connection, table: Table, key: Sequence[str], scope: dict[str, Any], keys: Iterable[tuple[Any, ...]]
-) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """The stored rows with the given keys (and the scope's column values), by key."""
-    key_cols = [table.c[k] for k in key]
-    wanted = list(set(keys))
-    condition = tuple_(*key_cols).in_(wanted) if len(key_cols) > 1 else key_cols[0].in_([k[0] for k in wanted])
-    query = select(table).where(condition, *(table.c[c] == v for c, v in scope.items()))
-    return {tuple(row[k] for k in key): dict(row) for row in conn.execute(query).mappings()}
+    conn: Connection, table: Table, key: Sequence[str], columns: Iterable[str], *where: Any
+) -> dict[Any, dict[str, Any]]:
+    """The stored rows matching `where` (the chunk's keys, or a range around them), by key: their id and
+    the given columns. Plain tuples zipped into dicts: the mapping rows' bookkeeping costs seconds."""
+    names = ["id", *dict.fromkeys([*key, *columns])]
+    rows = conn.execute(select(*(table.c[n] for n in names)).where(*where))
+    key_of = _key_getter(key)
+    found: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        values = dict(zip(names, row, strict=True))
+        found[key_of(values)] = values
+    return found
 
 
-def plan_chunk(
-    stored: dict[tuple[Any, ...], dict[str, Any]], rows: Iterable[dict[str, Any]], key: Sequence[str]
-) -> ChunkPlan:
+def by_external_id(table: Table, org_id: int, rows: Sequence[dict[str, Any]]) -> list[Any]:
+    """The filter for a chunk of rows keyed by the organization's external ids."""
+    return [table.c.org_id == org_id, table.c.external_id.in_({r["external_id"] for r in rows})]
+
+
+def plan_chunk(stored: dict[Any, dict[str, Any]], rows: Iterable[dict[str, Any]], key: Sequence[str]) -> ChunkPlan:
     """Compare each incoming row with the stored one (or with an earlier row of the chunk under the same
     key): new, changed (only the differing values count) or unchanged."""
     plan = ChunkPlan()
-    pending: dict[tuple[Any, ...], dict[str, Any]] = {}  # key -> the row as this chunk leaves it
+    key_of = _key_getter(key)
+    pending: dict[Any, dict[str, Any]] = {}  # key -> the row as this chunk leaves it
     for row in rows:
-        ident = tuple(row[k] for k in key)
+        ident = key_of(row)
         before = pending.get(ident)
         if before is not None:  # the same key twice in one chunk: the later values win
             if any(before.get(c) != v for c, v in row.items()):
@@ -89,15 +98,20 @@ def plan_chunk(
         if current is None:
             pending[ident] = row
             plan.new.append(row)
-        elif any(current.get(c) != v for c, v in row.items()):
+        elif any(current[c] != v for c, v in row.items()):
             pending[ident] = dict(row, row_id=current["id"])
             plan.changed.append(pending[ident])
             plan.touched_accounts.update(_account_of(current))  # a row moving account changes both
         else:
-            pending[ident] = dict(row, row_id=current["id"])
+            pending[ident] = row
             continue
         plan.touched_accounts.update(_account_of(row))
     return plan
+
+
+def _key_getter(key: Sequence[str]) -> Callable[[dict[str, Any]], Any]:
+    """A row's key: the value itself for one column, a tuple for several (as stored_rows keys them)."""
+    return itemgetter(*key)
 
 
 def _account_of(row: dict[str, Any]) -> list[int]:

@@ -130,7 +130,7 @@ class FileSource:
                     line = reader.line_num
                     continue
                 line = reader.line_num
-                if not any(v.strip() for v in values):
+                if not "".join(values).strip():
                     continue
                 if len(values) > len(header):
                     problems.append(Problem(f"{file.name}:{start}", f"{len(values)} values for {len(header)} columns"))
