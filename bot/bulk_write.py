@@ -1,5 +1,6 @@
 """Bulk writes for the sync: records in bounded chunks, compared with the stored rows of that chunk only,
-then new rows in one `INSERT ... ON CONFLICT` executemany and changed rows in one `UPDATE` executemany.
+then new rows in one `INSERT ... ON CONFLICT` and changed rows in one `UPDATE` (executemany on SQLite;
+COPY into a staging table and one statement on PostgreSQL, bot.bulk_postgres).
 
 Nothing is written for a row whose stored values already match, so re-syncing an unchanged book writes
 nothing. Memory holds one chunk, whatever the size of the book.
@@ -14,11 +15,14 @@ from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
+
+from bot.bulk_postgres import copy_update, copy_upsert
 
 T = TypeVar("T")
 
-CHUNK = 2_000  # rows per round trip: well under SQLite's bound-parameter limit with two-column keys
+CHUNK = 5_000  # rows per round trip: a chunk's keys stay under SQLite's bound-parameter limit
+SMALL = 50  # fewer changed rows than this are updated directly, not through a COPY stage
 
 
 def chunked(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
@@ -31,8 +35,10 @@ def upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]], key: 
     """Insert the rows; one that meanwhile appeared under the same key (a concurrent sync) is updated."""
     if not rows:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
+    if conn.dialect.name == "postgresql":
+        copy_upsert(conn, table, rows, key)
+        return
+    stmt = sqlite.insert(table)
     columns = [c for c in rows[0] if c not in key]
     stmt = stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in columns})
     conn.execute(stmt, list(rows))
@@ -44,6 +50,9 @@ def update_by_id(conn: Connection, table: Table, rows: Sequence[dict[str, Any]])
     for row in rows:
         by_columns.setdefault(tuple(sorted(c for c in row if c != "row_id")), []).append(row)
     for columns, group in by_columns.items():
+        if conn.dialect.name == "postgresql" and len(group) > SMALL:
+            copy_update(conn, table, group)
+            continue
         stmt = update(table).where(table.c.id == bindparam("row_id")).values({c: bindparam(c) for c in columns})
         conn.execute(stmt, group)
 

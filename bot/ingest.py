@@ -102,18 +102,16 @@ class Ingestor:
         self.read = dict.fromkeys(ENTITIES, 0)
         self.orphans: list[str] = []
         self.seen = SeenInSync(self.conn)
-        try:
-            self.accounts = dict(
-                self.conn.execute(select(Account.external_id, Account.id).where(Account.org_id == self.org_id)).all()
-            )
-            self._accounts(batch.accounts)
-            self._contacts(batch.contacts, track_vanished="contacts" in batch.complete)
-            self._usage(batch.usage)
-            for entity, records in (("tickets", batch.tickets), ("invoices", batch.invoices), ("notes", batch.notes)):
-                self._keyed(entity, records)
-            self._members(batch.team)
-        finally:
-            self.seen.close()
+        self.accounts = dict(
+            self.conn.execute(select(Account.external_id, Account.id).where(Account.org_id == self.org_id)).all()
+        )
+        self._accounts(batch.accounts)
+        self._contacts(batch.contacts, track_vanished="contacts" in batch.complete)
+        self._usage(batch.usage)
+        for entity, records in (("tickets", batch.tickets), ("invoices", batch.invoices), ("notes", batch.notes)):
+            self._keyed(entity, records)
+        self._members(batch.team)
+        self.seen.close()  # on failure the rollback drops the temporary tables with the rest
         self.report.problems = [str(p) for p in batch.problems] + self.orphans
         run.finished_at = utcnow()
         run.status = "partial" if self.report.problems else "ok"
