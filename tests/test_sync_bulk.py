@@ -1,0 +1,114 @@
+"""The bulk, streaming sync: what changed is known per account, a failure midway stores nothing, a key
+repeated in one file keeps its last values; the batched rescore reads what the one-shot read did."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.book import load_snapshots, snapshot_batches
+from bot.db import Database
+from bot.models import Account, HealthScore, SyncRun, Ticket, UsageDay
+from bot.orgs import get_org
+from bot.pipeline import run_score, run_sync
+from integrations.base import SourceBatch, StreamedBatch
+from integrations.files import FileSource
+from integrations.records import UsageRecord
+from tests.csvbook import write_book
+
+AS_OF = date(2026, 11, 22)
+USAGE = [
+    {"account_id": a, "date": f"2026-11-{d:02d}", "active_users": "10", "events": "100"}
+    for a in ("A1", "A2")
+    for d in range(1, 21)
+]
+
+
+def _ids(db: Database) -> dict[str, int]:
+    with db.session() as session:
+        return {external_id: id_ for external_id, id_ in session.execute(select(Account.external_id, Account.id))}
+
+
+def test_the_report_names_exactly_the_accounts_that_changed(db: Database, tmp_path: Path) -> None:
+    first = run_sync(db, "acme", FileSource(write_book(tmp_path, usage=USAGE)))
+    ids = _ids(db)
+    assert first.changed_accounts == {ids["A1"], ids["A2"]}
+    assert run_sync(db, "acme", FileSource(write_book(tmp_path, usage=USAGE))).changed_accounts == set()
+    changed = [dict(row, active_users="11") if row["account_id"] == "A2" else row for row in USAGE]
+    report = run_sync(db, "acme", FileSource(write_book(tmp_path, usage=changed)))
+    assert report.changed_accounts == {ids["A2"]} and report.updated == {"usage": 20}
+
+
+class _Failing:
+    """A streaming source whose usage breaks after many records (a dropped connection, a full disk)."""
+
+    name = "files"
+
+    def __init__(self, book: Path) -> None:
+        self.book = book
+
+    def stream(self) -> StreamedBatch:
+        batch = FileSource(self.book).stream()
+        batch.usage = self._usage()
+        return batch
+
+    def load(self) -> SourceBatch:
+        return self.stream().materialized()
+
+    def _usage(self) -> Iterator[UsageRecord]:
+        for day in range(12_000):  # more than one chunk lands before the failure
+            yield UsageRecord(account_id="A1", date=date.fromordinal(AS_OF.toordinal() - day), active_users=day)
+        raise OSError("connection lost")
+
+
+def test_a_sync_failing_midway_stores_nothing_of_its_batch(db: Database, tmp_path: Path) -> None:
+    run_sync(db, "acme", FileSource(write_book(tmp_path)))
+    renamed = write_book(tmp_path / "next", accounts=[{"account_id": "A1", "name": "Renamed"}])
+    with pytest.raises(OSError, match="connection lost"):
+        run_sync(db, "acme", _Failing(renamed))
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(UsageDay)) == 0
+        assert session.scalar(select(Account.name).where(Account.external_id == "A1")) == "Alpha Corp"
+        assert session.scalar(select(func.count()).select_from(SyncRun)) == 1
+    run_sync(db, "acme", FileSource(write_book(tmp_path, usage=USAGE)))  # and the next sync works
+
+
+def test_a_key_repeated_in_one_file_keeps_its_last_values(db: Database, tmp_path: Path) -> None:
+    tickets = [
+        {"ticket_id": "T1", "account_id": "A1", "opened_at": "2026-11-01T08:00:00Z", "status": "open"},
+        {"ticket_id": "T1", "account_id": "A1", "opened_at": "2026-11-01T08:00:00Z", "status": "solved"},
+    ]
+    report = run_sync(db, "acme", FileSource(write_book(tmp_path, tickets=tickets)))
+    assert report.created["tickets"] == 1
+    with db.session() as session:
+        assert session.scalars(select(Ticket.status)).all() == ["solved"]
+
+
+def test_snapshots_read_in_batches_are_the_snapshots_read_at_once(db: Database, tmp_path: Path) -> None:
+    run_sync(db, "acme", FileSource(write_book(tmp_path, usage=USAGE)))
+    ids = _ids(db).values()
+    with db.session() as session:
+        org_id = get_org(session, "acme").id
+        at_once = load_snapshots(session, org_id, AS_OF, ids)
+        batched = [snap for batch in snapshot_batches(session, org_id, AS_OF, batch_size=1) for snap in batch]
+    assert batched == at_once and len(batched) == 2 and len(batched[0].usage) == 20
+
+
+def test_rescoring_the_changed_accounts_matches_a_full_rescore(db: Database, tmp_path: Path) -> None:
+    run_sync(db, "acme", FileSource(write_book(tmp_path, usage=USAGE)))
+    run_score(db, "acme", AS_OF)
+    dropped = [dict(row, active_users="1") if row["account_id"] == "A1" else row for row in USAGE]
+    report = run_sync(db, "acme", FileSource(write_book(tmp_path, usage=dropped)))
+    assert run_score(db, "acme", AS_OF, report.changed_accounts).accounts == 1
+
+    def scores() -> dict[int, tuple[int, dict[str, object]]]:
+        with db.session() as session:
+            return {h.account_id: (h.score, h.components) for h in session.scalars(select(HealthScore))}
+
+    incremental = scores()
+    run_score(db, "acme", AS_OF)
+    assert scores() == incremental
