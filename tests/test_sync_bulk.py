@@ -112,3 +112,17 @@ def test_rescoring_the_changed_accounts_matches_a_full_rescore(db: Database, tmp
     incremental = scores()
     run_score(db, "acme", AS_OF)
     assert scores() == incremental
+
+
+def test_a_configured_files_source_is_matched_as_it_streams(db: Database, tmp_path: Path) -> None:
+    from bot.settings import Settings
+    from bot.sources import ConfiguredSource, remember_source, stored_source, sync_source
+
+    book = write_book(tmp_path, usage=USAGE)
+    remember_source(db, "acme", "files", {"kind": "files", "path": str(book)})
+    with db.session() as session:
+        stored = stored_source(session, "acme", "files")
+    batch = ConfiguredSource(db, "acme", stored, Settings(), full=False).stream()
+    assert not isinstance(batch.usage, list)  # read as the ingest consumes it, never held whole
+    report = sync_source(db, "acme", "files", Settings())
+    assert report.created["usage"] == 40 and report.problems == []
