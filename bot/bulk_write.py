@@ -72,7 +72,7 @@ def stored_rows(
     """The stored rows matching `where` (the chunk's keys, or a range around them), by key: their id and
     the given columns. Plain tuples zipped into dicts: the mapping rows' bookkeeping costs seconds."""
     names = ["id", *dict.fromkeys([*key, *columns])]
-    rows = conn.execute(select(*(table.c[n] for n in names)).where(*where))
+    rows = conn.execute(select(*(table.c[n] for n in names)).where(*where)).all()  # one fetch, not one per row
     key_of = _key_getter(key)
     found: dict[Any, dict[str, Any]] = {}
     for row in rows:
