@@ -10,14 +10,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy import select
 
 from bot import cli_admin, cli_ops, cli_slack, cli_sources, reports
 from bot.cli_common import OrgOpt, fail, open_db, org_slug, out
 from bot.db import describe
 from bot.delivery.routing import delivery_channels, outbox_channels
 from bot.logs import configure as configure_logging
+from bot.models import Member
 from bot.orgs import ensure_org, get_org
 from bot.pipeline import run_alerts, run_digests, run_score, run_sync
+from bot.portfolio import portfolio_report
+from bot.portfolio_view import Portfolio
+from bot.render.portfolio import portfolio_text
 from bot.settings import get_settings
 from bot.sources import remember_source
 from bot.teams.package import teams_package_command
@@ -159,6 +164,38 @@ def accounts(
         except LookupError as exc:
             raise fail(str(exc)) from None
     _emit(rows, as_json, ["id", "name", "arr", "renewal_date", "health", "signals"])
+
+
+@app.command()
+def portfolio(
+    as_json: Annotated[bool, typer.Option("--json", help="The indicators as one JSON object.")] = False,
+    member: Annotated[
+        str | None, typer.Option("--member", help="Only this member (by email), with their team.")
+    ] = None,
+    org: OrgOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Renewal rate, GRR, NRR, value at risk, expansion pipeline and coverage: organization, teams, members."""
+    db = open_db()
+    with db.session() as session:
+        try:
+            found = get_org(session, org_slug(org))
+        except LookupError as exc:
+            raise fail(str(exc)) from None
+        person = None
+        if member is not None:
+            person = session.scalar(
+                select(Member).where(Member.org_id == found.id, Member.email == member.strip().lower())
+            )
+            if person is None:
+                raise fail(f"no member {member!r} in organization {found.slug!r}")
+        report = portfolio_report(session, found, _as_of(as_of), person)
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        return
+    for part in [report["organization"], *report["teams"], *report["members"]]:
+        out.print(portfolio_text(Portfolio.model_validate(part)), markup=False, highlight=False)
+        out.print()
 
 
 @app.command()

@@ -221,3 +221,15 @@ def save_digest(
 
 
 __all__ = ["SEVERITY_NAMES", "build_digest", "deterministic_opening", "member_accounts", "save_digest"]
+
+
+def book_figures(session: Session, org: Organization, accounts: list[Account], day: date) -> Figures:
+    """The digest header's figures for any set of accounts, from all its active signals (the portfolio's
+    steering indicators: one definition of value at risk, expansion pipeline and coverage)."""
+    grouped: dict[int, list[Signal]] = defaultdict(list)
+    ids = [a.id for a in accounts]
+    for s in session.scalars(
+        select(Signal).where(Signal.org_id == org.id, Signal.status == "active", Signal.account_id.in_(ids))
+    ):
+        grouped[s.account_id].append(s)
+    return _figures(session, org, accounts, grouped, day)

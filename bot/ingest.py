@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.orm import Session
 
+from bot.arr_history import ArrSighting, record_arr_sightings, record_contracts
 from bot.bulk_write import by_external_id, chunked, plan_chunk, stored_rows, update_by_id, upsert
 from bot.contact_changes import SeenInSync, departure_time, status_transition
 from bot.models import Account, ChangeEvent, Contact, Invoice, Member, Note, SyncRun, Ticket, UsageDay, utcnow
@@ -22,6 +23,7 @@ from integrations.base import ENTITIES, Problem
 from integrations.records import (
     AccountRecord,
     ContactRecord,
+    ContractRecord,
     InvoiceRecord,
     NoteRecord,
     TeamMemberRecord,
@@ -47,6 +49,8 @@ class RecordBatch(Protocol):
     def invoices(self) -> Iterable[InvoiceRecord]: ...
     @property
     def notes(self) -> Iterable[NoteRecord]: ...
+    @property
+    def contracts(self) -> Iterable[ContractRecord]: ...
     @property
     def team(self) -> Iterable[TeamMemberRecord]: ...
     @property
@@ -110,6 +114,7 @@ class Ingestor:
         self._usage(batch.usage)
         for entity, records in (("tickets", batch.tickets), ("invoices", batch.invoices), ("notes", batch.notes)):
             self._keyed(entity, records)
+        record_contracts(self.session, self.org_id, self._known("contracts", batch.contracts), self.accounts)
         self._members(batch.team)
         self.seen.close()  # on failure the rollback drops the temporary tables with the rest
         self.report.problems = [str(p) for p in batch.problems] + self.orphans
@@ -137,7 +142,7 @@ class Ingestor:
             given = [
                 {"external_id": r.account_id, **r.model_dump(exclude={"account_id"}, exclude_unset=True)} for r in chunk
             ]
-            columns = {c for row in given for c in row}
+            columns = {c for row in given for c in row} | {"arr", "renewal_date"}  # ARR history compares them
             stored = stored_rows(self.conn, table, ["external_id"], columns, *by_external_id(table, self.org_id, given))
             plan = plan_chunk(stored, given, ["external_id"])
             full = {r.account_id: r for r in chunk}
@@ -157,10 +162,26 @@ class Ingestor:
                     )
                 )
                 self.accounts.update(dict(ids.all()))
+            self._arr_history(given, stored, full)
             synced = [self.accounts[r["external_id"]] for r in given]
             self.seen.add_accounts(sorted(set(synced)))
             self.report.changed_accounts.update(row["row_id"] for row in plan.changed)
             self.report.changed_accounts.update(self.accounts[row["external_id"]] for row in plan.new)
+
+    def _arr_history(
+        self, given: list[dict[str, Any]], stored: dict[Any, dict[str, Any]], full: dict[str, AccountRecord]
+    ) -> None:
+        """Each synced account's ARR and renewal date before and after this chunk, for the ARR history."""
+        sightings = []
+        for ext in dict.fromkeys(r["external_id"] for r in given):
+            before = stored.get(ext)
+            given_values = full[ext].model_dump(include={"arr", "renewal_date"}, exclude_unset=before is not None)
+            arr = given_values.get("arr", before["arr"] if before else None)
+            renewal = given_values.get("renewal_date", before["renewal_date"] if before else None)
+            previous = (before["arr"], before["renewal_date"]) if before else None
+            sightings.append(ArrSighting(self.accounts[ext], arr, renewal, previous))
+        record_arr_sightings(self.session, self.org_id, self.run_id, self.source, utcnow().date(), sightings)
+        self.session.flush()
 
     def _members(self, records: Iterable[TeamMemberRecord]) -> None:
         """The team is a handful of rows: compared and written through the ORM."""

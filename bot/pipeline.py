@@ -26,6 +26,7 @@ from bot.llm.writer import Written
 from bot.metrics import ACTIVE_SIGNALS, DELIVERIES, FAILURES, RUN_SECONDS, RUNS
 from bot.models import Member, Organization
 from bot.orgs import ensure_org, get_org
+from bot.portfolio import member_portfolio
 from bot.rescore import RescoreReport, rescore
 from bot.settings import Settings, get_settings
 from bot.source_health import record_failure, record_success, stale_sources
@@ -33,6 +34,8 @@ from bot.views import Digest, StakeholderAlert
 from integrations.base import Connector, StreamingConnector
 
 log = logging.getLogger(__name__)
+
+PORTFOLIO_WEEKDAY = 0  # Monday's digest opens with the member's portfolio indicators
 
 
 @dataclass
@@ -156,6 +159,8 @@ def _member_digest(
         org, member = session.get_one(Organization, org_id), session.get_one(Member, member_id)
         digest, seen = build_digest(session, org, member, day)
         digest.stale_sources = stale
+        if day.weekday() == PORTFOLIO_WEEKDAY:  # weekly, not daily: outcomes move slowly
+            digest.portfolio = member_portfolio(session, org, member, day)
         step = prepare_opening(session, org, member, digest, writer)
         if isinstance(step, Written):  # no call to make: finish in this transaction
             apply_opening(digest, step)

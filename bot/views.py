@@ -9,6 +9,8 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
+from bot.portfolio_view import Portfolio
+
 
 class Figures(BaseModel):
     """Portfolio figures for the digest header."""
@@ -70,6 +72,7 @@ class Digest(BaseModel):
     handoffs: list[HandoffSummary] = Field(default_factory=list)  # waiting on the member
     handoffs_sent: list[HandoffSummary] = Field(default_factory=list)  # the member's own, not done yet
     stale_sources: list[str] = Field(default_factory=list)  # "usage (since 2026-11-20)"
+    portfolio: Portfolio | None = None  # Mondays only: the member's indicators, at the top
 
 
 class StakeholderAlert(BaseModel):

@@ -9,6 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 from integrations.records import (
     AccountRecord,
     ContactRecord,
+    ContractRecord,
     InvoiceRecord,
     NoteRecord,
     TeamMemberRecord,
@@ -16,7 +17,7 @@ from integrations.records import (
     UsageRecord,
 )
 
-ENTITIES = ("accounts", "contacts", "usage", "tickets", "invoices", "notes", "team")
+ENTITIES = ("accounts", "contacts", "usage", "tickets", "invoices", "notes", "contracts", "team")
 
 
 class SourceError(Exception):
@@ -43,6 +44,7 @@ class SourceBatch:
     tickets: list[TicketRecord] = field(default_factory=list)
     invoices: list[InvoiceRecord] = field(default_factory=list)
     notes: list[NoteRecord] = field(default_factory=list)
+    contracts: list[ContractRecord] = field(default_factory=list)  # ARR history before Tandem
     team: list[TeamMemberRecord] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     # Entities given in full (a complete export): what is absent from them has disappeared from the
@@ -69,6 +71,7 @@ class StreamedBatch:
     tickets: Iterable[TicketRecord] = ()
     invoices: Iterable[InvoiceRecord] = ()
     notes: Iterable[NoteRecord] = ()
+    contracts: Iterable[ContractRecord] = ()
     team: Iterable[TeamMemberRecord] = ()
     problems: list[Problem] = field(default_factory=list)
     complete: set[str] = field(default_factory=set)

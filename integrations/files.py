@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from integrations.base import Problem, SourceBatch, SourceError, StreamedBatch
 from integrations.records import (
     AccountRecord,
     ContactRecord,
+    ContractRecord,
     InvoiceRecord,
     NoteRecord,
     TeamMemberRecord,
@@ -32,6 +34,9 @@ FILES: dict[str, tuple[str, type[BaseModel], bool]] = {
     "tickets.csv": ("tickets", TicketRecord, False),
     "invoices.csv": ("invoices", InvoiceRecord, False),
     "notes.csv": ("notes", NoteRecord, False),
+    # ARR history before Tandem was connected: a CRM's contracts or a billing system's subscriptions.
+    "contracts.csv": ("contracts", ContractRecord, False),
+    "subscriptions.csv": ("contracts", ContractRecord, False),
     "team.csv": ("team", TeamMemberRecord, False),
 }
 
@@ -82,7 +87,9 @@ class FileSource:
         known_accounts: set[str] = set()  # filled as accounts.csv is read, which is consumed first
         for filename, file in present.items():
             attr, model, _required = FILES[filename]
-            setattr(batch, attr, self._records(file, model, known_accounts, batch.problems))
+            records = self._records(file, model, known_accounts, batch.problems)
+            # Two files may fill one entity (contracts.csv and subscriptions.csv): read one after the other.
+            setattr(batch, attr, chain(getattr(batch, attr), records))
         return batch
 
     def _records(

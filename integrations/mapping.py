@@ -27,7 +27,7 @@ from integrations.mapping_spec import Entity, Mapping, Op, Rollup, Table, Warn, 
 KIND = "mapped"
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
 MODELS: dict[str, type[BaseModel]] = {attr: model for attr, model, _required in FILES.values()}
-DATE_FIELDS = {"contract_start", "renewal_date", "date", "issued_at", "due_at", "paid_at"}
+DATE_FIELDS = {"contract_start", "renewal_date", "date", "issued_at", "due_at", "paid_at", "start_date", "end_date"}
 INT_FIELDS = {"seats_purchased", "active_users", "seats_used", "events", "csat"}
 WARN_LINES_SHOWN = 5
 

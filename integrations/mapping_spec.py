@@ -70,7 +70,9 @@ class Entity(_Spec):
 
 class Mapping(_Spec):
     tables: dict[str, Table]
-    entities: dict[Literal["accounts", "contacts", "usage", "tickets", "invoices", "notes", "team"], Entity]
+    entities: dict[
+        Literal["accounts", "contacts", "usage", "tickets", "invoices", "notes", "contracts", "team"], Entity
+    ]
     warn: dict[str, list[Warn]] = {}  # entity -> checks; matching rows are kept and counted in one problem
     complete: bool = True  # full exports: contacts absent from them have left
 

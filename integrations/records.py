@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -121,6 +121,32 @@ class NoteRecord(Record):
     created_at: Timestamp
     author_email: Email = None
     body: Text = None
+
+
+ContractKind = Literal["new", "renewal", "expansion", "contraction", "churn"]
+
+
+class ContractRecord(Record):
+    """One term of a contract or subscription, as a CRM opportunity or billing subscription export gives it:
+    history from before Tandem was connected. `arr` is the account's whole ARR from start_date on (not the
+    change); a churn row means the ARR is 0 from start_date on, whatever its arr says (often the ARR lost).
+    end_date is when the term is due for renewal."""
+
+    account_id: Id
+    start_date: date
+    arr: Annotated[Decimal, Field(ge=0)]
+    end_date: OptDate = None
+    kind: Annotated[
+        ContractKind,
+        Field(validation_alias=AliasChoices("kind", "status", "type")),
+        BeforeValidator(lambda v: (_blank_to_none(v) or "renewal").lower() if isinstance(v, str) or v is None else v),
+    ] = "renewal"
+    contract_id: Annotated[str | None, Opt, Field(max_length=200)] = None
+
+    @property
+    def key(self) -> str:
+        """The contract's id, or what identifies the term when the export has none."""
+        return self.contract_id or f"{self.account_id}:{self.start_date.isoformat()}:{self.kind}"
 
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")

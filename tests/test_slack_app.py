@@ -242,3 +242,8 @@ def test_app_home_shows_the_members_book(slack_env: SlackEnv) -> None:
     view = published[0]["view"]
     validate_blocks(view["blocks"])
     assert "Northwind Logistics" in json.dumps(view) and "Digest time" in json.dumps(view)
+    # The member's indicators head it, each with its period (the demo book has one day of ARR history).
+    shown = json.dumps(view)
+    for label in ("Renewal rate", "Net revenue retention", "Value at risk", "Expansion pipeline", "Coverage"):
+        assert label in shown
+    assert "ARR history begins" in shown

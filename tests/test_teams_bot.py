@@ -143,6 +143,13 @@ async def test_first_message_stores_the_reference_and_fills_the_timezone(env: Bo
         assert session.scalars(select(Member).where(Member.email == CHLOE)).one().timezone == "Asia/Tokyo"
 
 
+async def test_portfolio_card_shows_the_indicators_and_settings(env: BotEnv) -> None:
+    shown = text_of(await send(env.adapter(), "portfolio"))  # validated against Adaptive Card 1.5
+    for label in ("Renewal rate", "Gross revenue retention", "Net revenue retention", "Value at risk", "Coverage"):
+        assert label in shown
+    assert "Digest time" in shown and "not known yet" in shown  # one day of ARR history: said, not invented
+
+
 async def test_account_exact_fuzzy_ambiguous_unknown_and_empty(env: BotEnv) -> None:
     adapter = env.adapter()
     exact = await send(adapter, "account Northwind Logistics")

@@ -57,7 +57,12 @@ def test_the_package_holds_a_manifest_and_two_icons(tmp_path: Path) -> None:
     assert data["icons"] == {"color": "color.png", "outline": "outline.png"}
     assert data["developer"]["privacyUrl"] == "https://tandem.example.com/privacy"
     assert set(data["bots"][0]["scopes"]) == {"personal", "team"}
-    assert {c["title"] for c in data["bots"][0]["commandLists"][0]["commands"]} == {"account", "handoff", "help"}
+    assert {c["title"] for c in data["bots"][0]["commandLists"][0]["commands"]} == {
+        "account",
+        "handoff",
+        "portfolio",
+        "help",
+    }
     assert len(data["name"]["short"]) <= 30 and len(data["description"]["short"]) <= 80
     assert color[:2] == (192, 192) and outline[:2] == (32, 32)
     raw = outline[2]

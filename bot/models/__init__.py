@@ -3,6 +3,7 @@
 from bot.models.base import Base, OrgOwned, utcnow
 from bot.models.book import Account, Contact, Invoice, Note, Ticket, UsageDay
 from bot.models.chat import AuditEntry, ChatInstallation, ChatLink, ConversationRef
+from bot.models.history import ArrChange
 from bot.models.messages import Alert, Delivery, Digest, Feedback, Handoff, HandoffMessage, HandoffThread
 from bot.models.org import ROLES, Member, Organization
 from bot.models.signals import HealthScore, ModelText, Signal
@@ -12,6 +13,7 @@ __all__ = [
     "ROLES",
     "Account",
     "Alert",
+    "ArrChange",
     "AuditEntry",
     "Base",
     "ChangeEvent",

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.render import actions as act
 from bot.render import format as fmt
+from bot.render.portfolio import WEEKLY_TITLE, portfolio_blocks
 from bot.render.validate import MAX_BLOCKS, MAX_TEXT_CHARS, slack_text_length
 from bot.views import Digest, DigestItem, HandoffSummary, StakeholderAlert
 
@@ -142,6 +143,7 @@ def digest_blocks(d: Digest) -> list[Block]:
     blocks: list[Block] = [
         _header(f"{name} · {fmt.long_day(d.day)}"),
         _context(f"Tandem digest for *{escape(name)}*, {escape(fmt.role_name(d.role))}"),
+        *(portfolio_blocks(d.portfolio, WEEKLY_TITLE) if d.portfolio is not None else []),
         _figures(d),
         _section(md(d.opening, fmt.OPENING, multiline=True) or "Here is your book today."),
     ]

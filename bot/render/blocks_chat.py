@@ -180,11 +180,18 @@ def handoff_reply_text(author: str, platform: str, body: str) -> str:
     return f"*{md(author, fmt.SHORT)}* (from {where}): {md(body, 2500, multiline=True)}"
 
 
-def home_view(name: str, rows: list[dict[str, Any]], settings: dict[str, str], today: date) -> dict[str, Any]:
-    """App Home: the member's book at a glance and their digest settings."""
+def home_view(
+    name: str,
+    rows: list[dict[str, Any]],
+    settings: dict[str, str],
+    today: date,
+    portfolio: list[Block] | None = None,
+) -> dict[str, Any]:
+    """App Home: the member's portfolio indicators, their book at a glance and their digest settings."""
     blocks: list[Block] = [
         _header(f"Your book · {fmt.long_day(today)}"),
         _context(f"Tandem for *{md(name, fmt.SHORT)}*"),
+        *(portfolio or []),
     ]
     lines = []
     for r in rows[:40]:

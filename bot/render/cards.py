@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.render import actions as act
 from bot.render import format as fmt
+from bot.render.portfolio import WEEKLY_TITLE, portfolio_card_elements
 from bot.render.validate import CARD_LIMIT, card_size
 from bot.views import Digest, DigestItem, HandoffSummary, StakeholderAlert
 
@@ -149,6 +150,7 @@ def digest_card(d: Digest) -> Element:
             isSubtle=True,
             spacing="None",
         ),
+        *(portfolio_card_elements(d.portfolio, WEEKLY_TITLE) if d.portfolio is not None else []),
         fact_set(
             [
                 ("Accounts", str(f.accounts)),

@@ -36,6 +36,7 @@ HELP_LINES = (
     "- `account <name or domain>` shows an account: health, signals, stakeholders, usage, tickets, handoffs.",
     "- `handoff <account>: <note>` hands an account over to your pair (the AM's CSM, the CSM's AM).",
     "- Reply in a handoff conversation: your pair sees it, in Teams or in Slack.",
+    "- `portfolio` shows your renewal rate, retention, value at risk, pipeline and coverage, and your settings.",
     "In a team channel, mention me first: `@Tandem account acme`.",
 )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.render import actions as act
 from bot.render import format as fmt
+from bot.render.portfolio import portfolio_text
 from bot.views import Digest, DigestItem, HandoffSummary, StakeholderAlert
 
 INDENT = "   "
@@ -47,6 +48,7 @@ def digest_text(d: Digest) -> str:
     lines = [
         f"{name} · {fmt.long_day(d.day)}",
         f"Tandem digest for {name}, {fmt.role_name(d.role)}",
+        *([portfolio_text(d.portfolio), ""] if d.portfolio is not None else []),
         f"Accounts {f.accounts} · ARR at risk {fmt.money(f.arr_at_risk, f.currency)} · "
         f"Expansion pipeline {fmt.money(f.expansion_pipeline, f.currency)} · "
         f"Renewals in 90 days {f.renewals_90d} ({fmt.money(f.renewals_90d_arr, f.currency)}) · "

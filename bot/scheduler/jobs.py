@@ -13,6 +13,7 @@ from bot.db import Database, org_scope
 from bot.delivery.channel import Channel
 from bot.delivery.ledger import deliver
 from bot.delivery.redeliver import digests_to_retry, messages_to_retry
+from bot.first_read import send_first_reads
 from bot.handoff_relay import remember_root, send_reminders
 from bot.job_runs import recorded
 from bot.localtime import local_day
@@ -141,6 +142,12 @@ def _redeliver(org_id: int) -> None:
             remember_root(rt.db, org_id, message, deliver(rt.db, org_id, channels[message.platform], message))
         except Exception:
             log.exception("retrying a %s failed", message.kind)
+
+
+def first_reads(org_id: int) -> None:
+    """Every few minutes: the one-time "your book today" message to members owed it, in their working hours."""
+    rt = runtime()
+    send_first_reads(rt.db, org_id, rt.channels(org_id))
 
 
 def member_digest(member_id: int, org_id: int | None = None) -> None:

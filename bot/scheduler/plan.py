@@ -14,6 +14,7 @@ from bot.tenancy import scope_session
 
 DEFAULT_NIGHTLY_CRON = "0 2 * * *"
 DEFAULT_DIGEST_TIME = "08:30"
+FIRST_READ_MINUTES = 5
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,9 @@ def plan(db: Database) -> list[JobSpec]:
             specs.append(JobSpec(f"reminders:{org.id}", "bot.scheduler.jobs:reminders", (org.id,), working_hours))
             quarterly = CronTrigger(minute="7/15", timezone=zone)  # failed digests, sent again the same day
             specs.append(JobSpec(f"redeliver:{org.id}", "bot.scheduler.jobs:redeliver", (org.id,), quarterly))
+            # The first read of a new organization or member goes out within minutes, not the next morning.
+            soon = CronTrigger(minute=f"*/{FIRST_READ_MINUTES}", timezone=zone)
+            specs.append(JobSpec(f"first_reads:{org.id}", "bot.scheduler.jobs:first_reads", (org.id,), soon))
             scope_session(session, org.id)  # each organization's members, read in its own scope
             members = session.scalars(
                 select(Member).where(Member.org_id == org.id, Member.active.is_(True), Member.role.in_(("am", "csm")))

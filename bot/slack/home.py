@@ -10,9 +10,11 @@ from bot.chat_requests import model_input_as, today_for
 from bot.digest import member_accounts
 from bot.handoff_draft import prefill
 from bot.handoffs import HandoffDraft
+from bot.portfolio import member_portfolio
 from bot.render import actions as act
 from bot.render import format as fmt
 from bot.render.blocks_chat import home_view, model_input_blocks
+from bot.render.portfolio import portfolio_blocks
 from bot.reports import account_rows
 from bot.slack import modal, settings_modal
 from bot.slack.flows import SlackFlows, Who
@@ -32,7 +34,9 @@ def home_for(flows: SlackFlows, who: Who) -> dict[str, Any]:
             "Items per digest": str(member.digest_budget),
             "Signals left out (critical ones always show)": muted,
         }
-        return home_view(member.name or member.email, rows, settings, today_for(actor))
+        today = today_for(actor)
+        indicators = portfolio_blocks(member_portfolio(session, actor.org, member, today))
+        return home_view(member.name or member.email, rows, settings, today, indicators)
 
 
 def handoff_modal_for(flows: SlackFlows, who: Who, account_id: int | None, note: str) -> dict[str, Any]:

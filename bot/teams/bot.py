@@ -182,6 +182,8 @@ class TandemTeamsBot(TeamsActivityHandler):
             await self._answer(context, who, await self._call(self.flows.lookup, who, rest, shared), shared)
         elif name == "handoff":
             await self._on_handoff_command(context, who, rest.strip())
+        elif name in ("portfolio", "home", "settings"):
+            await self._say(context, await self._call(self.flows.home, who))
         elif name in ("", "help", "?") or not await self._on_thread_reply(context, who, text):
             await self._say(context, TeamsReply("How to use Tandem", help_card()))
 

@@ -39,6 +39,7 @@ from bot.handoffs import (
 from bot.llm import model_configured
 from bot.membership import Actor, NotAMember, resolve_actor
 from bot.models import Account, ChatLink, Handoff, HandoffThread, Member, Organization
+from bot.portfolio import member_portfolio
 from bot.render.cards_account import (
     account_card,
     account_fallback,
@@ -49,6 +50,7 @@ from bot.render.cards_account import (
     model_input_card,
     no_match_card,
 )
+from bot.render.portfolio_home import home_card
 from bot.settings import Settings
 
 NOT_A_MEMBER = "Tandem does not know you in this organization: ask your Tandem admin to add you."
@@ -149,6 +151,18 @@ class TeamsFlows:
     def member_of(self, who: TeamsWho) -> tuple[int, int]:
         with self.acting(who) as (_, actor):
             return actor.org.id, actor.member.id
+
+    # -- home ---------------------------------------------------------------------------------------------
+    def home(self, who: TeamsWho) -> TeamsReply:
+        """The member's portfolio indicators and digest settings (Teams has no App Home tab: a card)."""
+        with self.acting(who) as (session, actor):
+            member = actor.member
+            p = member_portfolio(session, actor.org, member, today_for(actor))
+            settings = {
+                "Digest time": f"{member.digest_time} ({member.timezone or actor.org.timezone})",
+                "Items per digest": str(member.digest_budget),
+            }
+            return TeamsReply("Your portfolio", home_card(member.name or member.email, p, settings))
 
     # -- account ------------------------------------------------------------------------------------------
     def lookup(self, who: TeamsWho, query: str, shared: bool = False) -> TeamsReply:

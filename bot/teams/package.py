@@ -25,6 +25,7 @@ GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 COMMANDS = (
     ("account", "Show an account: account <name or domain>"),
     ("handoff", "Hand an account to your pair: handoff <account>: <note>"),
+    ("portfolio", "Your portfolio: renewal rate, retention, value at risk, pipeline, coverage"),
     ("help", "What Tandem can do"),
 )
 
