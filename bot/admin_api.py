@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import re
 import tempfile
 from pathlib import Path
@@ -11,13 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import FileResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from bot import audit
+from bot.admin_auth import VerifiedRoute, require_admin
 from bot.db import Database
 from bot.gdpr import delete_org, export_org
 from bot.handoffs import DEFAULT_REMIND_AFTER_WORKING_DAYS, remind_after_working_days
@@ -25,21 +24,9 @@ from bot.membership import link_workspace
 from bot.models import Member, Organization, SourceState
 from bot.orgs import get_org
 from bot.scheduler.plan import DEFAULT_NIGHTLY_CRON, crontab_trigger, nightly_cron
-from bot.settings import Settings
 from scoring.config import ScoringConfig
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,62}$"
-bearer = HTTPBearer(auto_error=False)
-
-
-def require_admin(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> None:
-    settings: Settings = request.app.state.settings
-    expected = settings.admin_token.get_secret_value() if settings.admin_token else ""
-    given = credentials.credentials if credentials else ""
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "admin token required", {"WWW-Authenticate": "Bearer"})
 
 
 def session_dep(request: Request) -> Any:
@@ -49,7 +36,7 @@ def session_dep(request: Request) -> Any:
 
 
 SessionDep = Annotated[Session, Depends(session_dep)]
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)], route_class=VerifiedRoute)
 
 
 def _timezone(value: str | None) -> str | None:

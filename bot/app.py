@@ -9,11 +9,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from bot.db import Database, schema_is_current
 from bot.settings import Settings, get_settings
 
+# Every endpoint's body cap: Slack's largest legitimate payload (a full modal submission) is tens of kilobytes.
+# FastAPI refuses a declared Content-Length over it before reading, and counts the bytes of a chunked body as
+# they arrive, so no more than this is ever read into memory: 413 either way.
+MAX_REQUEST_BODY = 1024 * 1024
+
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     db = db or Database(settings.database_url)
-    app = FastAPI(title="Tandem", version="0.1.0")
+    app = FastAPI(title="Tandem", version="0.1.0", max_body_size=MAX_REQUEST_BODY)
     app.state.settings = settings
     app.state.db = db
 

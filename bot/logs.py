@@ -12,21 +12,43 @@ import logging
 import re
 from datetime import UTC, datetime
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Every quantifier is bounded and a match may only start where a run of its characters starts, so each
+# position is tried a bounded number of times: linear time on any input (a log line can be an attacker's).
+# An email's local part is at most 64 characters (RFC 5321), a domain label 63.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,16}")
 # Seven or more digits with phone-like separators; ids glued to letters (INV-2026-0001) are left alone.
-_PHONE = re.compile(r"(?<![\w-])\+?\(?\d[\d ().-]{5,}\d(?![\w-])")
+# E.164 numbers have at most 15 digits: 30 characters leave room for the separators.
+_PHONE = re.compile(r"(?<![\w-])\+?\(?\d[\d ().-]{5,30}\d(?![\w-])")
 # Dates, times and IP addresses are split out first: "2026-11-23 08:30" and "127.0.0.1:3000" are digit
 # runs a phone pattern would take.
 _DATE_OR_TIME = re.compile(
-    r"(\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?|\d{2}:\d{2}(?::\d{2})?"
+    r"(\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?|\d{2}:\d{2}(?::\d{2})?"
     r"|(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?![\d.]))"
 )
+# What one record may cost on the event loop: longer lines and texts are cut before they are redacted.
+MAX_LINE = 4_000
+MAX_TEXT = 64_000
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` within `limit` characters, cut at a space so no email or number is left half-redactable."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    head = head[: max(head.rfind(" "), head.rfind("\n"), 0)]
+    return f"{head} [{len(text) - len(head)} characters cut]".lstrip()
+
+
+def _redact_line(line: str) -> str:
+    parts = _DATE_OR_TIME.split(_EMAIL.sub("<email>", line))
+    # split() with one group: even indexes are the text between dates, odd ones the dates themselves
+    return "".join(part if i % 2 else _PHONE.sub("<phone>", part) for i, part in enumerate(parts))
 
 
 def redact(text: str) -> str:
-    parts = _DATE_OR_TIME.split(_EMAIL.sub("<email>", text))
-    # split() with one group: even indexes are the text between dates, odd ones the dates themselves
-    return "".join(part if i % 2 else _PHONE.sub("<phone>", part) for i, part in enumerate(parts))
+    """`text` without emails and phone numbers, each line cut to MAX_LINE and the whole to MAX_TEXT."""
+    lines = _cut(text, MAX_TEXT).split("\n")
+    return "\n".join(_redact_line(_cut(line, MAX_LINE)) for line in lines)
 
 
 class RedactPersonalData(logging.Filter):

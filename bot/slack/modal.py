@@ -104,6 +104,8 @@ def read_submission(view: dict[str, Any]) -> tuple[int | None, HandoffDraft]:
         meta = json.loads(view.get("private_metadata") or "{}")
     except json.JSONDecodeError as exc:
         raise ValueError("malformed modal") from exc
+    if not isinstance(meta, dict) or not isinstance(meta.get("account_id"), int | str | None):
+        raise ValueError("malformed modal")  # Tandem writes this metadata: anything else was not its modal
     account_id = meta.get("account_id")
     if account_id is None:
         selected = (field("account").get("selected_option") or {}).get("value")

@@ -8,11 +8,11 @@ The router is only mounted when MICROSOFT_APP_ID is set: without an app id the S
 
 from __future__ import annotations
 
-import json
 import logging
 
 from botbuilder.core import CloudAdapterBase, TurnContext, serializer_helper
 from botbuilder.schema import Activity
+from botframework.connector.auth import AuthenticateRequestResult
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -20,12 +20,19 @@ from bot.db import Database
 from bot.delivery.routing import chat_channels
 from bot.settings import Settings
 from bot.teams import auth
+from bot.teams.activity_shape import read_activity
 from bot.teams.bot import TandemTeamsBot
 from bot.teams.flows import TeamsFlows
 from bot.teams.relay import ChannelRelay, HandoffRelay
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024
+
+
+def refused(status: int, reason: str) -> Response:
+    """One log line (the reason names no value from the request) and an empty answer."""
+    log.info("Teams request refused (%d): %s", status, reason)
+    return Response(status_code=status)
 
 
 def build_bot(settings: Settings, db: Database, relay: HandoffRelay | None = None) -> TandemTeamsBot:
@@ -48,26 +55,28 @@ def teams_router(
         await context.send_activity("Sorry, something went wrong on Tandem's side. Please try again.")
 
     adapter.on_turn_error = on_error
-    router = APIRouter(tags=["teams"])
+    router = APIRouter(tags=["teams"], max_body_size=MAX_BODY)  # an activity is a few kilobytes
+
+    async def authenticated(activity: Activity, header: str | None) -> AuthenticateRequestResult | str:
+        """The SDK's verdict on the token for `activity`, or why it refused it."""
+        try:
+            return await authentication.authenticate_request(activity, header)
+        except Exception as exc:  # a forged, expired or missing token: the SDK raises various errors
+            return f"token refused ({type(exc).__name__})"
 
     @router.post("/api/messages", include_in_schema=False)
     async def messages(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return Response(status_code=413)
-        try:
-            data = json.loads(body)
-            activity = Activity().deserialize(data) if isinstance(data, dict) else None
-        except ValueError:
-            activity = None
-        if activity is None or not activity.type:
-            return Response(status_code=400)
+        body = await request.body()  # at most MAX_BODY: FastAPI answers 413 past it
         header = request.headers.get("Authorization") or None
-        try:
-            result = await authentication.authenticate_request(activity, header)
-        except Exception as exc:  # a forged, expired or missing token: the SDK raises various errors
-            log.info("Teams request refused: %s", type(exc).__name__)
-            return Response(status_code=401)
+        # Verify before parsing: the token alone first (signature, issuer, audience: an activity without a
+        # channel or service URL binds it to neither), then the body, then the token against the activity.
+        if isinstance(unbound := await authenticated(Activity(), header), str):
+            return refused(401, unbound)
+        activity = read_activity(body)
+        if isinstance(activity, str):
+            return refused(400, activity)
+        if isinstance(result := await authenticated(activity, header), str):
+            return refused(401, result)
         invoke = await adapter.process_activity(result, activity, bot.on_turn)
         if invoke is not None:
             return JSONResponse(serializer_helper(invoke.body), status_code=invoke.status)
