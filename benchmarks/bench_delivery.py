@@ -1,11 +1,13 @@
 """Digest delivery under a hostile Slack: 1,000 members' digests through a local fake Slack Web API that
 rate-limits chat.postMessage (a burst, then 429 + Retry-After) and answers a seeded share of posts with
-429 and 500, some of those 500s after the message landed. A worker process delivers through the real path
-(the scheduler's `member_digest` jobs on its default 10-thread pool, or one `run_digests` with --workers 1,
-both with the Slack channel from `chat_channels`); the fake lives in this process and counts, per the
+429 and 500, some of those 500s after the message landed. A process delivers through the real path: a real
+`tandem worker` whose scheduler finds every member's digest due (as after an outage at digest time) and runs
+the jobs on its default 10-thread pool, or with --workers 1 one `run_digests` batch (as `tandem digest`),
+both with the Slack channel from `chat_channels`; the fake lives in this process and counts, per the
 `tandem_delivery` metadata key, what was delivered, duplicated and lost.
-Targets: all delivered in < 60 s, 0 duplicated, 0 lost. --crash kills -9 the worker after N posts and
-restarts it: the counts must be the same.
+Targets: all delivered in < 60 s, 0 duplicated, 0 lost. --crash kills -9 the process after N posts and
+starts a new one (a `tandem worker` finds the unfinished run through its planned rows, not through jobs
+called by hand): the counts must be the same.
 
     .venv/bin/python benchmarks/bench_delivery.py [--members 1000] [--crash] [--postgres [URL]] [--workers 10]
 """
@@ -25,8 +27,8 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from bot.db import Database  # noqa: E402
 from bot.demo.generator import SAMPLE_ANCHOR, SAMPLE_DIR, TEAM  # noqa: E402
 from bot.demo.stories import STORIES  # noqa: E402
-from bot.models import Account, Delivery, Member, Signal  # noqa: E402
+from bot.models import Account, Delivery, Member, PlannedDigest, Signal  # noqa: E402
 from bot.pipeline import run_score, run_sync  # noqa: E402
 from integrations.files import FileSource  # noqa: E402
 from tests.fakes.slack_api import FakeSlack  # noqa: E402
@@ -129,35 +131,81 @@ def prepare(url: str, tmp: Path, members: int, per_pair: int) -> dict[int, str]:
 
 
 # -- the worker: a separate process, so it can be killed -9 while the fake keeps its record ----------------
-def worker(workers: int) -> None:
+def batch() -> None:
+    """One `run_digests` batch, as `tandem digest` sends it."""
     from bot.delivery.routing import chat_channels
+    from bot.localtime import local_day
     from bot.orgs import get_org
     from bot.pipeline import run_digests
-    from bot.scheduler import jobs
     from bot.settings import get_settings
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     db = Database(settings.database_url)
-    channels = lambda org_id: chat_channels(settings, db, org_id)  # noqa: E731 - what `tandem worker` installs
     with db.session() as session:
         org = get_org(session, settings.org)
         org_id, zone = org.id, org.timezone
-        ids = list(session.scalars(select(Member.id).where(Member.org_id == org_id).order_by(Member.id)))
-    if workers == 1:  # one batch, as `tandem digest` sends it
-        run_digests(db, settings.org, jobs.local_day(zone), channels(org_id))
-    else:  # one job per member, as the scheduler runs them (APScheduler's default pool: 10 threads)
-        jobs.install(jobs.Runtime(settings, db, channels))
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(jobs.member_digest, ids))
+    run_digests(db, settings.org, local_day(zone), chat_channels(settings, db, org_id))
+
+
+def digests_due_now(url: str) -> None:
+    """As after an outage at digest time: the scheduler's stored digest jobs are all a minute overdue."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from bot.scheduler.worker import Worker, job_store
+    from bot.settings import Settings
+
+    db = Database(url)
+    planner = Worker(Settings(database_url=url), db, channels=lambda _org: {})
+    planner.start(paused=True)  # stores the jobs, runs nothing
+    planner.stop()
+    store = job_store(db)
+    store.start(BackgroundScheduler(), "default")
+    for job in store.get_all_jobs():
+        if job.id.startswith("digest:"):
+            job._modify(next_run_time=datetime.now(UTC) - timedelta(minutes=1))
+            store.update_job(job)
+    store.shutdown()
+    db.dispose()
+
+
+def finished(url: str, members: int) -> bool:
+    """Every member's digest run done and nothing left pending in the ledger (what the worker cannot say by
+    exiting: it runs until stopped)."""
+    db = Database(url)
+    try:
+        with db.session() as session:
+            done = session.scalar(select(func.count()).where(PlannedDigest.status == "done")) or 0
+            in_flight = Delivery.status == "pending", Delivery.error.is_(None)  # failed ones wait for redelivery
+            pending = session.scalar(select(func.count()).where(*in_flight)) or 0
+    finally:
+        db.dispose()
+    return done >= members and pending == 0
 
 
 def spawn(url: str, api_url: str, workers: int, log: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MICROSOFT_", "TANDEM_", "SLACK_"))}
     env |= {"TANDEM_DATABASE_URL": url, "TANDEM_ORG": ORG, "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": api_url}
-    command = [sys.executable, __file__, "--worker", "--workers", str(workers)]
+    if workers == 1:
+        command = [sys.executable, __file__, "--worker", "--workers", "1"]
+    else:
+        command = [str(Path(sys.executable).with_name("tandem")), "worker", "--poll", "1"]
     with log.open("ab") as err:
         return subprocess.Popen(command, env=env, cwd=ROOT, stdout=err, stderr=err)
+
+
+def wait_done(process: subprocess.Popen[bytes], url: str, members: int, scheduled: bool) -> int:
+    """The batch's exit code; a worker is stopped (SIGTERM) once the run is finished."""
+    if not scheduled:
+        return process.wait()
+    deadline = time.monotonic() + 600
+    while process.poll() is None and time.monotonic() < deadline and not finished(url, members):
+        time.sleep(0.25)
+    if process.poll() is not None:
+        return process.returncode or 1  # a worker does not exit by itself
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+    return 0 if finished(url, members) else 1
 
 
 # -- the run and its figures ----------------------------------------------------------------------------------
@@ -196,6 +244,9 @@ def run(url: str, label: str, args: argparse.Namespace) -> bool:
                 fake.add_user(uid, f"{uid.lower()}@bench.example")
             fake.random_failures(args.p429, args.p500, args.lands, seed=args.seed)
             log = Path(tmp) / "worker.log"
+            scheduled = args.workers != 1
+            if scheduled:
+                digests_due_now(url)
             started = time.perf_counter()
             process = spawn(url, fake.api_url, args.workers, log)
             try:
@@ -211,7 +262,7 @@ def run(url: str, label: str, args: argparse.Namespace) -> bool:
                         f"(ledger then: {ledger(url)}); restarting it"
                     )
                     process = spawn(url, fake.api_url, args.workers, log)
-                code = process.wait()
+                code = wait_done(process, url, len(slack_ids), scheduled)
             finally:
                 if process.poll() is None:
                     process.kill()
@@ -257,7 +308,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--accounts-per-pair", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=10, help="1: one run_digests batch; N: N scheduler threads")
+    parser.add_argument(
+        "--workers", type=int, default=10, help="1: one run_digests batch; otherwise a `tandem worker` (10 threads)"
+    )
     parser.add_argument("--rate", type=float, default=20.0, help="chat.postMessage calls per second")
     parser.add_argument("--burst", type=float, default=50.0, help="chat.postMessage burst")
     parser.add_argument("--p429", type=float, default=0.03, help="share of posts answered 429 at random")
@@ -270,7 +323,7 @@ def main() -> None:
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.workers)
+        batch()
         return
     mode = " crash" if args.crash else ""
     if args.postgres:

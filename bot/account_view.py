@@ -1,36 +1,17 @@
-"""The shared read of one account (the `/account` answer), built from storage for any platform."""
+"""The shared read of one account (the `/account` answer), for any platform: the stored part the score
+run computed (bot/answers.py), plus what changes between runs, read live (active signals, open handoffs)."""
 
 from __future__ import annotations
 
 from datetime import date
-from statistics import fmean
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.book import load_snapshots
+from bot.answers import stored_part
 from bot.handoffs import open_handoff_summaries
-from bot.models import Account, Handoff, HealthScore, Member, Signal
-from bot.views import AccountAnswer, SignalLine, StakeholderLine, TicketLine
-from scoring.snapshot import AccountSnapshot
-
-RECENT_TICKETS = 5
-
-
-def _mean(values: list[int | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return fmean(present) if present else None
-
-
-def _usage(snapshot: AccountSnapshot) -> tuple[float | None, float | None, float | None]:
-    """7-day mean of active users, its change against the 7 days a month earlier, seat utilisation."""
-    points = snapshot.usage
-    now = _mean([p.active_users for p in points[-7:]])
-    before = _mean([p.active_users for p in points[-37:-30]]) if len(points) >= 37 else None
-    change = (now - before) / before if now is not None and before else None
-    seats = _mean([p.seats_used for p in points[-7:]])
-    utilisation = seats / snapshot.seats_purchased if seats is not None and snapshot.seats_purchased else None
-    return now, change, utilisation
+from bot.models import Account, Handoff, Signal
+from bot.views import AccountAnswer, SignalLine
 
 
 def deterministic_brief(answer: AccountAnswer) -> str:
@@ -48,71 +29,26 @@ def build_account_answer(session: Session, org_id: int, account_id: int, today: 
     account = session.get(Account, account_id)  # None for another organization's id under row security
     if account is None or account.org_id != org_id:  # never answer across organizations, whatever id was passed
         raise LookupError("no such account")
-    snapshot = load_snapshots(session, org_id, today, [account_id])[0]
-    health = session.scalar(
-        select(HealthScore).where(HealthScore.account_id == account_id).order_by(HealthScore.day.desc())
-    )
+    answer = stored_part(session, account, today)
     signals = session.scalars(
         select(Signal)
         .where(Signal.account_id == account_id, Signal.status == "active")
         .order_by(Signal.severity.desc(), Signal.kind)
     ).all()
-    owners = {
-        m.email: m.name
-        for m in session.scalars(
-            select(Member).where(Member.org_id == org_id, Member.email.in_([account.am_email, account.csm_email]))
+    answer.signals = [
+        SignalLine(
+            kind=s.kind,
+            severity=s.severity,
+            title=s.title,
+            reasons=s.reasons,
+            next_steps={role: str(step) for role, step in (s.next_steps or {}).items() if step},
         )
-    }
-    now, change, utilisation = _usage(snapshot)
-    answer = AccountAnswer(
-        account_id=account.id,
-        external_id=account.external_id,
-        name=account.name,
-        domain=account.domain,
-        arr=float(account.arr) if account.arr is not None else None,
-        currency=account.currency,
-        plan=account.plan,
-        renewal_date=account.renewal_date,
-        days_to_renewal=snapshot.days_to_renewal,
-        am=owners.get(account.am_email or "", account.am_email),
-        csm=owners.get(account.csm_email or "", account.csm_email),
-        health=health.score if health else None,
-        health_trend_30d=(health.components or {}).get("trend_30d") if health else None,
-        signals=[
-            SignalLine(
-                kind=s.kind,
-                severity=s.severity,
-                title=s.title,
-                reasons=s.reasons,
-                next_steps={role: str(step) for role, step in (s.next_steps or {}).items() if step},
-            )
-            for s in signals
-        ],
-        stakeholders=[
-            StakeholderLine(
-                name=c.name or c.external_id,
-                title=c.title,
-                role=c.role,
-                is_key=c.is_key_stakeholder,
-                status="active" if c.active else "left",
-            )
-            for c in sorted(snapshot.contacts, key=lambda c: (not c.is_key_stakeholder, not c.active, c.name or ""))
-        ],
-        active_users_now=now,
-        usage_change_30d=change,
-        seat_utilisation=utilisation,
-        recent_tickets=[
-            TicketLine(
-                external_id=t.external_id,
-                subject=t.subject or "(no subject)",
-                priority=t.priority,
-                status=t.status,
-                opened_on=t.opened_at.date(),
-            )
-            for t in sorted(snapshot.tickets, key=lambda t: t.opened_at, reverse=True)[:RECENT_TICKETS]
-        ],
-        handoffs=open_handoff_summaries(session, Handoff.account_id == account_id),
-        crm_url=account.crm_url,
+        for s in signals
+    ]
+    # Most accounts have no open handoff: one indexed probe spares them the four-table join.
+    open_one = session.scalar(
+        select(Handoff.id).where(Handoff.account_id == account_id, Handoff.status != "done").limit(1)
     )
+    answer.handoffs = open_handoff_summaries(session, Handoff.account_id == account_id) if open_one else []
     answer.brief = deterministic_brief(answer)
     return answer

@@ -48,10 +48,14 @@ def _timezone(value: str | None) -> str | None:
     return value
 
 
+# Names are shown in chat and stored as text: control characters (NUL is refused by PostgreSQL) are bad input.
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+
+
 class OrgIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     slug: str = Field(pattern=SLUG)
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=PRINTABLE)
     timezone: str = "UTC"
     _tz = field_validator("timezone")(_timezone)
 
@@ -64,7 +68,7 @@ class OrgOut(BaseModel):
 
 class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field("", max_length=200)
+    name: str = Field("", max_length=200, pattern=PRINTABLE)
     role: str = Field(pattern="^(am|csm|manager)$")
     slack_user_id: str | None = Field(None, max_length=64)
     teams_user_id: str | None = Field(None, max_length=200)

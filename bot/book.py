@@ -17,7 +17,11 @@ from sqlalchemy.orm import Session
 from bot.models import Account, Contact, Invoice, Note, Ticket, UsageDay
 from scoring.snapshot import AccountSnapshot, ContactView, InvoiceView, NoteView, TicketView, UsagePoint
 
-USAGE_DAYS = 120
+USAGE_DAYS = 130  # the long slope (10 weeks and two) read a month back too, holidays left out
+# Last year's same weeks, 52 weeks back (weekdays aligned): the recent and baseline windows, and the same a
+# month earlier for the health trend. Only these weeks, not thirteen months: the season to compare with.
+LAST_YEAR_BACK = 364
+LAST_YEAR_DAYS = 105
 TEXT_DAYS = 180
 INVOICE_DAYS = 400
 # An account's own columns the snapshot needs, read as plain rows (no ORM identity map to grow).
@@ -32,6 +36,7 @@ ACCOUNT_COLUMNS = (
     Account.seats_purchased,
     Account.renewal_date,
     Account.segment,
+    Account.country,
     Account.am_email,
     Account.csm_email,
 )
@@ -112,13 +117,16 @@ def _snapshots(
         account_id, *fields = rc
         contacts[account_id].append(ContactView(*fields))
     usage: dict[int, list[UsagePoint]] = defaultdict(list)
-    for ru in conn.execute(
-        select(UsageDay.account_id, UsageDay.day, UsageDay.active_users, UsageDay.seats_used, UsageDay.events)
-        .where(scope(UsageDay.account_id))
-        .where(UsageDay.day > as_of - timedelta(days=USAGE_DAYS), UsageDay.day <= as_of)
-        .order_by(UsageDay.account_id, UsageDay.day)
-    ):
-        usage[ru[0]].append(UsagePoint(*ru[1:]))
+    last_year: dict[int, list[UsagePoint]] = defaultdict(list)
+    year_ago = as_of - timedelta(days=LAST_YEAR_BACK)
+    for into, until, days in ((usage, as_of, USAGE_DAYS), (last_year, year_ago, LAST_YEAR_DAYS)):
+        for ru in conn.execute(
+            select(UsageDay.account_id, UsageDay.day, UsageDay.active_users, UsageDay.seats_used, UsageDay.events)
+            .where(scope(UsageDay.account_id))
+            .where(UsageDay.day > until - timedelta(days=days), UsageDay.day <= until)
+            .order_by(UsageDay.account_id, UsageDay.day)
+        ):
+            into[ru[0]].append(UsagePoint(*ru[1:]))
     tickets: dict[int, list[TicketView]] = defaultdict(list)
     text_since = _start_of(as_of - timedelta(days=TEXT_DAYS))
     for rt in conn.execute(
@@ -176,10 +184,12 @@ def _snapshots(
             seats_purchased=a.seats_purchased,
             renewal_date=a.renewal_date,
             segment=a.segment,
+            country=a.country,
             am_email=a.am_email,
             csm_email=a.csm_email,
             contacts=contacts[a.id],
             usage=usage[a.id],
+            usage_last_year=last_year[a.id],
             tickets=tickets[a.id],
             invoices=invoices[a.id],
             notes=notes[a.id],

@@ -13,7 +13,7 @@ import typer
 from sqlalchemy import select
 
 from bot import cli_admin, cli_ops, cli_slack, cli_sources, reports
-from bot.cli_common import OrgOpt, fail, open_db, org_slug, out
+from bot.cli_common import DATABASE_GONE, OrgOpt, database_gone, fail, open_db, org_slug, out
 from bot.db import describe
 from bot.delivery.routing import delivery_channels, outbox_channels
 from bot.logs import configure as configure_logging
@@ -64,11 +64,14 @@ def sync(
     ] = "files",
     path: Annotated[Path | None, typer.Option("--path", help="Directory of CSV exports (files source).")] = None,
     full: Annotated[bool, typer.Option("--full", help="Configured source: ignore its cursor, read all.")] = False,
+    problems: Annotated[
+        Path | None, typer.Option("--problems", help="Write every problem of the sync to this file, one a line.")
+    ] = None,
     org: OrgOpt = None,
 ) -> None:
     """Pull a source into storage (upsert by source id, departures recorded once)."""
     if path is None and cli_sources.is_configured(org_slug(org), source):
-        cli_sources.sync_configured(source, org_slug(org), full)
+        cli_sources.sync_configured(source, org_slug(org), full, problems)
         return
     if source != "files":
         raise fail(f"unknown source {source!r} (available: files, or one of `tandem sources list`)")
@@ -81,7 +84,7 @@ def sync(
         raise fail(f"{exc}. Nothing was changed.") from None
     # The nightly run syncs this directory again from now on.
     remember_source(db, org_slug(org), FileSource.name, {"kind": "files", "path": str(path.resolve())})
-    reports.print_sync(out, report)
+    reports.print_sync(out, report, problems)
 
 
 @app.command()
@@ -113,6 +116,9 @@ def digest(org: OrgOpt = None, as_of: AsOfOpt = None, out_dir: OutOpt = None) ->
     reports.print_alerts(out, alerts)
     reports.print_digests(out, result)
     reports.print_deliveries(out, [alerts, result], out_dir)
+    failed = alerts.count("failed") + result.count("failed")
+    if failed:  # a script or a cron job must see it: the messages wait in the ledger (`tandem status`)
+        raise fail(f"{failed} message(s) could not be delivered; `tandem status` lists them")
 
 
 @app.command()
@@ -148,6 +154,9 @@ def demo(
     reports.print_alerts(out, alerts)
     reports.print_digests(out, result)
     reports.print_deliveries(out, [alerts, result], out_dir)
+    failed = alerts.count("failed") + result.count("failed")
+    if failed:  # a script or a cron job must see it: the messages wait in the ledger (`tandem status`)
+        raise fail(f"{failed} message(s) could not be delivered; `tandem status` lists them")
     out.print(f"\nDatabase: {describe(settings.database_url)}")
 
 
@@ -290,4 +299,7 @@ def main() -> None:
         configure_logging(settings.log_level, settings.log_format)
     except Exception:  # a bad setting is reported by the command that reads it, with its own message
         configure_logging()
-    app()
+    try:
+        app()
+    except DATABASE_GONE as exc:
+        raise SystemExit(database_gone(exc).exit_code) from None

@@ -6,15 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot import audit
-from bot.cli_common import fail, open_db, out
+from bot.cli_common import err, fail, open_db, out
 from bot.crypto import SecretBox, SecretsUnavailable
 from bot.erasure import erase_person
 from bot.gdpr import delete_org, export_org
-from bot.models import ChatInstallation, SourceState
+from bot.key_rotation import StoredSecret, rotate_all, secret_status
 from bot.orgs import get_org
 from bot.settings import get_settings
 
@@ -79,33 +77,44 @@ def person_erase(
             texts=report.texts,
         )
     out.print(f"Erased: {report.contacts} contact(s), {report.members} member(s), {report.texts} text(s) redacted.")
+    out.print(f"Not reached: {report.unreachable}.")
 
 
 @keys_app.command("rotate")
 def keys_rotate() -> None:
-    """Re-encrypt every stored secret with the first key of TANDEM_SECRET_KEYS."""
+    """Re-encrypt every stored secret with the first key of TANDEM_SECRET_KEYS, in every organization."""
     try:
         box = SecretBox.from_settings(get_settings())
-        with open_db().session() as session:
-            count = 0
-            for row in session.scalars(select(ChatInstallation)):
-                row.encrypted = box.rotate(row.encrypted)
-                count += 1
-            count += rotate_source_secrets(session, box)
     except SecretsUnavailable as exc:
         raise fail(str(exc)) from None
-    out.print(f"Re-encrypted {count} stored secret(s) with the newest key.")
+    report = rotate_all(open_db(), box)
+    behind = report.not_on_newest
+    if behind:
+        for secret in behind:
+            err.print(f"  {_describe(secret)}", markup=False)
+        raise fail(
+            f"{len(behind)} stored secret(s) are not under the newest key (listed above): keep the old key(s) "
+            "in TANDEM_SECRET_KEYS until they are re-saved or removed."
+        )
+    out.print(f"Re-encrypted {report.rotated} stored secret(s) with the newest key; all {len(report.secrets)} use it.")
 
 
-def rotate_source_secrets(session: Session, box: SecretBox) -> int:
-    """Connector credentials (source_states.config["secrets"], each a Fernet token) rotate with them."""
-    count = 0
-    for state in session.scalars(select(SourceState)):
-        config = dict(state.config or {})
-        secrets = dict(config.get("secrets", {}))
-        if not secrets:
-            continue
-        config["secrets"] = {k: box.rotate(v) for k, v in secrets.items()}
-        state.config = config
-        count += len(secrets)
-    return count
+@keys_app.command("status")
+def keys_status() -> None:
+    """Which key of TANDEM_SECRET_KEYS each stored secret is under (key 1 is the first, the newest)."""
+    try:
+        box = SecretBox.from_settings(get_settings())
+    except SecretsUnavailable as exc:
+        raise fail(str(exc)) from None
+    secrets = secret_status(open_db(), box)
+    for secret in secrets:
+        out.print(_describe(secret), markup=False)
+    behind = sum(1 for s in secrets if s.key != 0)
+    out.print(f"{len(secrets)} stored secret(s); {behind} not under the newest key.")
+    if any(s.key is None for s in secrets):
+        raise typer.Exit(code=1)
+
+
+def _describe(secret: StoredSecret) -> str:
+    key = "no configured key opens it" if secret.key is None else f"key {secret.key + 1}"
+    return f"{secret.org or '(all organizations)'} | {secret.where} | {key}"

@@ -49,6 +49,12 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readabl
         _print_org(r)
 
 
+def _age(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} s"
+    return f"{seconds // 60} min" if seconds < 7200 else f"{seconds // 3600} h"
+
+
 def _print_org(r: dict[str, Any]) -> None:
     out.print(f"[bold]{r['slug']}[/]")
     for run in r["last_runs"] or [{"source": "-", "status": "never run", "started_at": ""}]:
@@ -68,5 +74,17 @@ def _print_org(r: dict[str, Any]) -> None:
     out.print(f"  deliveries  {len(r['failed_deliveries'])} failed or waiting for a retry")
     for d in r["failed_deliveries"][:10]:
         out.print(f"              {d['key']} ({d['status']}, {d['attempts']} attempts): {d['error']}")
+    pending = r["pending_deliveries"]
+    out.print(f"  pending     {len(pending)} message(s) recorded and not sent yet")
+    for d in pending[:10]:
+        error = f": {d['error']}" if d["error"] else ""
+        out.print(f"              {d['key']} ({_age(d['age_seconds'])} old, {d['attempts']} attempts){error}")
+    planned = r["planned_digests"]
+    if planned.get("counts"):
+        counts = ", ".join(f"{n} {state}" for state, n in sorted(planned["counts"].items()))
+        out.print(f"  digests     today: {counts}")
+    for p in planned.get("problems", [])[:10]:
+        error = f": {p['error']}" if p["error"] else ""
+        out.print(f"              {p['member']} {p['day']} {p['status']}, due {_age(p['late_seconds'])} ago{error}")
     if r["unreachable"]:
         out.print(f"  unreachable {', '.join(r['unreachable'])} (removed the bot; digests kept for their return)")

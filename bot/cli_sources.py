@@ -16,7 +16,7 @@ import yaml
 from sqlalchemy import select
 
 from bot import reports
-from bot.cli_common import OrgOpt, fail, open_db, org_slug, out
+from bot.cli_common import DATABASE_GONE, OrgOpt, database_gone, fail, open_db, org_slug, out
 from bot.crypto import SecretBox, SecretsUnavailable
 from bot.models import Organization, SourceState
 from bot.orgs import ensure_org, get_org
@@ -190,7 +190,7 @@ def is_configured(org_slug: str, name: str) -> bool:
     return True
 
 
-def sync_configured(name: str, org_slug: str, full: bool) -> None:
+def sync_configured(name: str, org_slug: str, full: bool, problems: Path | None = None) -> None:
     """`tandem sync --source NAME`: from the stored cursor (or everything, with --full)."""
     try:
         report = sync_source(open_db(), org_slug, name, get_settings(), full=full)
@@ -198,6 +198,8 @@ def sync_configured(name: str, org_slug: str, full: bool) -> None:
         raise fail(str(exc)) from None
     except (SourceError, SecretsUnavailable) as exc:
         raise fail(f"{exc}. Nothing was changed: the previous data stays (see `tandem status`).") from None
+    except DATABASE_GONE as exc:
+        raise database_gone(exc) from None
     except Exception as exc:  # an SDK's own error: already recorded as the source's health by run_sync
         raise fail(f"{type(exc).__name__}: {exc}. Nothing was changed (see `tandem status`).") from None
-    reports.print_sync(out, report)
+    reports.print_sync(out, report, problems)

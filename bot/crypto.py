@@ -24,7 +24,8 @@ class SecretBox:
                 "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
             )
         try:
-            self._fernet = MultiFernet([Fernet(k.strip().encode()) for k in keys])
+            self._keys = [Fernet(k.strip().encode()) for k in keys]
+            self._fernet = MultiFernet(self._keys)
         except ValueError as exc:
             raise SecretsUnavailable(f"TANDEM_SECRET_KEYS holds an invalid Fernet key: {exc}") from None
 
@@ -45,3 +46,14 @@ class SecretBox:
     def rotate(self, token: str) -> str:
         """Re-encrypt with the newest key (what `tandem keys rotate` applies to every stored secret)."""
         return self._fernet.rotate(token.encode()).decode()
+
+    def key_index(self, token: str) -> int | None:
+        """Which key of TANDEM_SECRET_KEYS the token is encrypted with (0: the newest), None if none fits.
+        Fernet tokens carry no key id, so each key is tried."""
+        for index, key in enumerate(self._keys):
+            try:
+                key.decrypt(token.encode())
+            except InvalidToken:
+                continue
+            return index
+        return None

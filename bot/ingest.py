@@ -30,6 +30,7 @@ from integrations.records import (
     TicketRecord,
     UsageRecord,
 )
+from integrations.vanishing import VanishRule
 
 MAX_STORED_PROBLEMS = 1000
 
@@ -66,7 +67,8 @@ class IngestReport:
     updated: dict[str, int] = field(default_factory=dict)
     departures: list[str] = field(default_factory=list)  # contact external ids newly seen as gone
     returned: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # rows skipped
+    warnings: list[str] = field(default_factory=list)  # about rows that were kept
     # Accounts with anything created or changed (their own row or a child's): what a rescore after this
     # sync must look at again, besides the time-based windows every account moves through daily.
     changed_accounts: set[int] = field(default_factory=set)
@@ -105,23 +107,29 @@ class Ingestor:
         self.run_id, self.now = run.id, now
         self.read = dict.fromkeys(ENTITIES, 0)
         self.orphans: list[str] = []
+        self.orphan_contacts: set[str] = set()  # named by the source, set aside here: not gone
         self.seen = SeenInSync(self.conn)
         self.accounts = dict(
             self.conn.execute(select(Account.external_id, Account.id).where(Account.org_id == self.org_id)).all()
         )
         self._accounts(batch.accounts)
-        self._contacts(batch.contacts, track_vanished="contacts" in batch.complete)
+        complete_contacts = "contacts" in batch.complete
+        self._contacts(batch.contacts, track_vanished=complete_contacts)
         self._usage(batch.usage)
         for entity, records in (("tickets", batch.tickets), ("invoices", batch.invoices), ("notes", batch.notes)):
             self._keyed(entity, records)
         record_contracts(self.session, self.org_id, self._known("contracts", batch.contracts), self.accounts)
         self._members(batch.team)
+        if complete_contacts:
+            # Only now is every file read: a read failure in any of them means no one vanishes this time.
+            self._vanished(VanishRule.of_problems(True, batch.problems, self.orphan_contacts))
         self.seen.close()  # on failure the rollback drops the temporary tables with the rest
-        self.report.problems = [str(p) for p in batch.problems] + self.orphans
+        self.report.problems = [str(p) for p in batch.problems if not p.kept] + self.orphans
+        self.report.warnings = [str(p) for p in batch.problems if p.kept]
         run.finished_at = utcnow()
         run.status = "partial" if self.report.problems else "ok"
         run.counts = {"read": self.read, "created": self.report.created, "updated": self.report.updated}
-        run.problems = self.report.problems[:MAX_STORED_PROBLEMS]
+        run.problems = (self.report.problems + self.report.warnings)[:MAX_STORED_PROBLEMS]
         return self.report
 
     def _known(self, entity: str, records: Iterable[Any]) -> Iterator[Any]:
@@ -133,6 +141,8 @@ class Ingestor:
                 yield record
             else:
                 self.orphans.append(f"{entity}: unknown account {record.account_id!r}")
+                if entity == "contacts":
+                    self.orphan_contacts.add(record.contact_id)
 
     def _accounts(self, records: Iterable[AccountRecord]) -> None:
         table = _table(Account)
@@ -249,12 +259,14 @@ class Ingestor:
             self.report.changed_accounts.update(e["account_id"] for e in events)
             if track_vanished:
                 self.seen.add_contacts([r["external_id"] for r in rows])
-        if track_vanished:
-            self._vanished()
 
-    def _vanished(self) -> None:
-        """Contacts a complete export no longer lists have left: recorded once, like a status departure."""
-        for chunk in chunked(self.seen.vanished_contacts(self.org_id)):
+    def _vanished(self, rule: VanishRule) -> None:
+        """Contacts a complete export no longer lists have left: recorded once, like a status departure.
+        Not those the source named in a row it could not take, and no one if any row could not be read."""
+        if not rule.applies:
+            return
+        gone = (c for c in self.seen.vanished_contacts(self.org_id) if rule.may_vanish(c.external_id))
+        for chunk in chunked(gone):
             update_by_id(
                 self.conn,
                 _table(Contact),

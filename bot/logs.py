@@ -87,3 +87,5 @@ def configure(level: str = "WARNING", fmt: str = "text") -> None:
     root.setLevel(level.upper())
     # Connectors retry through urllib3, which warns on every attempt; Tandem reports the final outcome.
     logging.getLogger("urllib3").setLevel(max(logging.ERROR, root.level))
+    # Alembic announces each of its plugins at INFO when it is first imported (lazily, mid-command): noise.
+    logging.getLogger("alembic.runtime.plugins").setLevel(max(logging.WARNING, root.level))

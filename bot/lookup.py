@@ -16,6 +16,7 @@ MIN_SCORE = 60.0
 SURE_SCORE = 90.0
 SURE_MARGIN = 8.0
 MAX_CHOICES = 5
+MEMO_SIZE = 2048  # fuzzy results kept per index
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class _Index:
     exact: dict[str, list[int]]  # casefolded name / domain / external id -> row indexes
     names: list[str]
     domains: list[str]
+    # Fuzzy results by processed query: the index never changes once built (a change builds a new one),
+    # so a query asked again (people look up the same accounts all day) costs a dictionary read.
+    fuzzy: dict[str, list[Candidate]] = field(default_factory=dict, compare=False)
 
 
 _INDEXES: dict[int, _Index] = {}
@@ -51,10 +55,14 @@ _LOCK = threading.Lock()
 
 def _index(session: Session, org_id: int) -> _Index:
     """The cached index, rebuilt when the org's accounts changed (count, newest id or last update moved)."""
+    # Three scalar subqueries, not one aggregate: each max is then one index probe, not a scan of the org.
+    mine = Account.org_id == org_id
     fingerprint = tuple(
         session.execute(
-            select(func.count(Account.id), func.max(Account.id), func.max(Account.updated_at)).where(
-                Account.org_id == org_id
+            select(
+                select(func.count(Account.id)).where(mine).scalar_subquery(),
+                select(func.max(Account.id)).where(mine).scalar_subquery(),
+                select(func.max(Account.updated_at)).where(mine).scalar_subquery(),
             )
         ).one()
     )
@@ -94,6 +102,24 @@ def find_account(session: Session, org_id: int, query: str) -> LookupResult:
         account_id, name, domain, _ = index.rows[exact[0]]
         return LookupResult("found", query, Candidate(account_id, name, domain, 100.0))
     processed = utils.default_process(query)
+    ranked = index.fuzzy.get(processed)
+    if ranked is None:
+        ranked = _fuzzy(index, processed)
+        if len(index.fuzzy) >= MEMO_SIZE:
+            index.fuzzy.clear()
+        index.fuzzy[processed] = ranked
+    if not ranked:
+        return LookupResult("none", query)
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    if ranked[0].score >= SURE_SCORE and ranked[0].score - runner_up >= SURE_MARGIN:
+        return LookupResult("found", query, ranked[0])
+    if len(ranked) == 1:
+        return LookupResult("found", query, ranked[0])
+    return LookupResult("ambiguous", query, choices=list(ranked))
+
+
+def _fuzzy(index: _Index, processed: str) -> list[Candidate]:
+    """The best fuzzy matches of a processed query, best first."""
     choices: dict[int, Candidate] = {}
     # Names and domains are matched separately: "acme.example" should find Acme by its domain.
     for keys in (index.names, index.domains):
@@ -103,12 +129,4 @@ def find_account(session: Session, org_id: int, query: str) -> LookupResult:
             account_id, name, domain, _ = index.rows[i]
             if account_id not in choices or choices[account_id].score < score:
                 choices[account_id] = Candidate(account_id, name, domain, float(score))
-    ranked = sorted(choices.values(), key=lambda c: (-c.score, c.name))[:MAX_CHOICES]
-    if not ranked:
-        return LookupResult("none", query)
-    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-    if ranked[0].score >= SURE_SCORE and ranked[0].score - runner_up >= SURE_MARGIN:
-        return LookupResult("found", query, ranked[0])
-    if len(ranked) == 1:
-        return LookupResult("found", query, ranked[0])
-    return LookupResult("ambiguous", query, choices=ranked)
+    return sorted(choices.values(), key=lambda c: (-c.score, c.name))[:MAX_CHOICES]

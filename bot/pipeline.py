@@ -11,25 +11,29 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select, true
+from sqlalchemy.orm import Session
 
 from bot.alerts import alert_recipients, raise_new_alerts
+from bot.answers import store_answers
 from bot.briefs import apply_opening, complete, prepare_opening
 from bot.db import Database, org_scope
 from bot.delivery.channel import Channel
 from bot.delivery.compose import alert_messages, digest_messages
-from bot.delivery.ledger import Outcome, deliver
+from bot.delivery.ledger import Outcome, deliver, record_intent
 from bot.delivery.message import OutgoingMessage
+from bot.delivery.redeliver import unsent_alerts
 from bot.digest import build_digest, save_digest
 from bot.ingest import Ingestor, IngestReport
 from bot.llm import Writer
 from bot.llm.writer import Written
 from bot.metrics import ACTIVE_SIGNALS, DELIVERIES, FAILURES, RUN_SECONDS, RUNS
-from bot.models import Member, Organization
+from bot.models import Member, Organization, utcnow
 from bot.orgs import ensure_org, get_org
 from bot.portfolio import member_portfolio
 from bot.rescore import RescoreReport, rescore
 from bot.settings import Settings, get_settings
 from bot.source_health import record_failure, record_success, stale_sources
+from bot.tenancy import scope_session
 from bot.views import Digest, StakeholderAlert
 from integrations.base import Connector, StreamingConnector
 
@@ -78,23 +82,35 @@ def run_score(db: Database, org_slug: str, as_of: date, account_ids: Collection[
     """Rescore the whole book, or only `account_ids` (a sync's IngestReport.changed_accounts, when the day
     has not changed since the last full rescore: time-based windows move every account daily)."""
     with RUN_SECONDS.labels("score").time(), db.session() as session:
-        report = rescore(session, get_org(session, org_slug), as_of, account_ids)
+        org = get_org(session, org_slug)
+        report = rescore(session, org, as_of, account_ids)
+        # What /account answers from the scores just written (for the accounts rescored), stored so a
+        # request does a lookup and a render.
+        store_answers(session, org.id, as_of, account_ids)
     RUNS.labels("score", "ok").inc()
     ACTIVE_SIGNALS.labels(org_slug).set(report.active)
     return report
 
 
 def run_alerts(db: Database, org_slug: str, today: date, channels: dict[str, Channel]) -> DeliveryReport:
+    """Raise each new stakeholder alert and record its messages in one transaction, then send them, along
+    with any alert a previous run recorded and did not get out (it was killed, or the platform failed)."""
     report = DeliveryReport()
     with db.session() as session:
         org = get_org(session, org_slug)
         org_id = org.id
+        scope_session(session, org_id)
         pending: list[OutgoingMessage] = []
         for alert, view in raise_new_alerts(session, org, today):
             members = alert_recipients(session, org, alert.account_id)
             report.alerts.append(([m.email for m in members], view))
             pending.extend(msg for m in members for msg in alert_messages(m, view, alert.subject_key, today))
-    send_messages(db, org_id, channels, pending, report)
+        pending = [m for m in pending if m.platform in channels]
+        for message in pending:
+            record_intent(session, org_id, message)
+        new_keys = {m.idempotency_key for m in pending}
+        earlier = [m for m in unsent_alerts(session, org_id, utcnow()) if m.idempotency_key not in new_keys]
+    send_messages(db, org_id, channels, earlier + pending, report)
     return report
 
 
@@ -138,7 +154,7 @@ def _digests_of(
     pending: list[OutgoingMessage] = []
     for member_id in ids:
         try:  # one member's failure loses only their digest
-            email, digest, messages = _member_digest(db, org_id, member_id, day, stale, writer)
+            email, digest, messages = _member_digest(db, org_id, member_id, day, stale, writer, set(channels))
         except Exception:
             log.exception("digest of member %s failed", member_id)
             FAILURES.labels("digest").inc()
@@ -150,7 +166,7 @@ def _digests_of(
 
 
 def _member_digest(
-    db: Database, org_id: int, member_id: int, day: date, stale: list[str], writer: Writer
+    db: Database, org_id: int, member_id: int, day: date, stale: list[str], writer: Writer, platforms: set[str]
 ) -> tuple[str, Digest, list[OutgoingMessage]]:
     """Build, open (the model's words or the deterministic ones) and save one member's digest. The model is
     called with no transaction open: it takes seconds, and a transaction would hold rows (or, on SQLite,
@@ -165,12 +181,23 @@ def _member_digest(
         if isinstance(step, Written):  # no call to make: finish in this transaction
             apply_opening(digest, step)
             save_digest(session, org, member, digest, seen)
-            return member.email, digest, digest_messages(member, digest)
+            return member.email, digest, _intended(session, org_id, member, digest, platforms)
     apply_opening(digest, complete(db, writer, step))  # keeps the deterministic one on failure
     with db.session() as session:
         org, member = session.get_one(Organization, org_id), session.get_one(Member, member_id)
         save_digest(session, org, member, digest, seen)
-        return member.email, digest, digest_messages(member, digest)
+        return member.email, digest, _intended(session, org_id, member, digest, platforms)
+
+
+def _intended(
+    session: Session, org_id: int, member: Member, digest: Digest, platforms: set[str]
+) -> list[OutgoingMessage]:
+    """The digest's messages for the platforms at hand, recorded in the ledger in the transaction that
+    saves the digest."""
+    messages = [m for m in digest_messages(member, digest) if m.platform in platforms]
+    for message in messages:
+        record_intent(session, org_id, message)
+    return messages
 
 
 def send_messages(

@@ -20,18 +20,30 @@ from scoring.results import SEVERITY_NAMES
 MAX_PROBLEMS_SHOWN = 20
 
 
-def print_sync(console: Console, report: IngestReport) -> None:
+def print_sync(console: Console, report: IngestReport, problems_file: Path | None = None) -> None:
     created = ", ".join(f"{n} {k}" for k, n in sorted(report.created.items())) or "nothing new"
     updated = ", ".join(f"{n} {k}" for k, n in sorted(report.updated.items())) or "nothing"
     console.print(f"Synced: created {created}; updated {updated}.")
     if report.departures:
         console.print(f"Departures seen: {len(report.departures)} contact(s) left.")
-    if report.problems:
-        console.print(f"{len(report.problems)} row(s) skipped:", style="yellow")
-        for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
-            console.print(f"  {problem}", style="yellow", markup=False)
-        if len(report.problems) > MAX_PROBLEMS_SHOWN:
-            console.print(f"  ... and {len(report.problems) - MAX_PROBLEMS_SHOWN} more", style="yellow")
+    for heading, lines in (("row(s) skipped", report.problems), ("warning(s), rows kept", report.warnings)):
+        if not lines:
+            continue
+        console.print(f"{len(lines)} {heading}:", style="yellow")
+        for line in lines[:MAX_PROBLEMS_SHOWN]:
+            console.print(f"  {line}", style="yellow", markup=False)
+        if len(lines) > MAX_PROBLEMS_SHOWN:
+            rest = "see them all with --problems FILE" if problems_file is None else f"all in {problems_file}"
+            console.print(f"  ... and {len(lines) - MAX_PROBLEMS_SHOWN} more ({rest})", style="yellow")
+    if problems_file is not None:
+        write_problems(report, problems_file)
+        console.print(f"Problems written to {problems_file}: {len(report.problems) + len(report.warnings)}.")
+
+
+def write_problems(report: IngestReport, target: Path) -> None:
+    """Every problem of the sync, one a line: skipped rows first, then warnings about kept rows."""
+    lines = [f"skipped\t{p}" for p in report.problems] + [f"warning\t{w}" for w in report.warnings]
+    target.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
 
 
 def print_alerts(console: Console, report: DeliveryReport) -> None:

@@ -327,11 +327,13 @@ class _Matcher:
                 found = sorted(self.by_domain.get(domain, ()))
                 if len(found) != 1:
                     why = "no account has" if not found else f"{len(found)} accounts ({', '.join(found[:3])}) share"
-                    self.problems.append(Problem(_where(entity, record), f"{why} the domain {domain!r}"))
+                    reason = f"{why} the domain {domain!r}"
+                    self.problems.append(Problem(_where(entity, record), reason, contact_id=_contact_of(record)))
                     continue
                 record = record.model_copy(update={"account_id": found[0]})
             elif ref not in self.known:
-                self.problems.append(Problem(_where(entity, record), f"unknown account {ref!r}"))
+                reason = f"unknown account {ref!r}"
+                self.problems.append(Problem(_where(entity, record), reason, contact_id=_contact_of(record)))
                 continue
             yield record
 
@@ -359,3 +361,8 @@ def _where(entity: str, record: Any) -> str:
         if (value := getattr(record, id_field, None)) is not None:
             return f"{entity} {value}"
     return f"{entity} {record.account_id} {getattr(record, 'date', '')}".rstrip()
+
+
+def _contact_of(record: Any) -> str | None:
+    """A contact set aside is still named by its source: it must not be taken for gone."""
+    return getattr(record, "contact_id", None)

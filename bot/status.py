@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.models import ConversationRef, Delivery, JobRun, Member, Organization, SourceState, SyncRun
+from bot.status_work import pending_deliveries, planned_digests
 from bot.tenancy import scope_session
 
 
@@ -21,6 +22,8 @@ class OrgStatus:
     next_runs: dict[str, str] = field(default_factory=dict)  # job id -> ISO time
     sources: list[dict[str, Any]] = field(default_factory=list)
     failed_deliveries: list[dict[str, Any]] = field(default_factory=list)
+    pending_deliveries: list[dict[str, Any]] = field(default_factory=list)  # recorded, not sent yet: with age
+    planned_digests: dict[str, Any] = field(default_factory=dict)  # today's: counts per state, late or failed
     unreachable: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -48,17 +51,22 @@ def org_status(session: Session, org: Organization, next_runs: dict[str, str]) -
                 "finished_at": _iso(run.finished_at),
             }
         )
+    members = {m.id: m for m in session.scalars(select(Member).where(Member.org_id == org.id))}
+    status.pending_deliveries = pending_deliveries(session, org.id, members)
+    status.planned_digests = planned_digests(session, org.id, members)
     for job in session.scalars(select(JobRun).where(JobRun.org_id == org.id).order_by(JobRun.job)):
+        state = job.status
+        if job.job == "digests" and state == "running" and not status.planned_digests["alive"]:
+            state = "interrupted"  # its process died mid-run; the leader's sweep finishes its digests
         status.last_jobs.append(
             {
                 "job": job.job,
-                "status": job.status,
+                "status": state,
                 "started_at": _iso(job.started_at),
                 "finished_at": _iso(job.finished_at),
                 "error": job.error,
             }
         )
-    members = {m.id: m for m in session.scalars(select(Member).where(Member.org_id == org.id))}
     prefixes = {f"{job}:{org.id}" for job in ("nightly", "reminders", "redeliver")} | {f"digest:{i}" for i in members}
     status.next_runs = {k: v for k, v in next_runs.items() if k in prefixes}
     for s in session.scalars(select(SourceState).where(SourceState.org_id == org.id).order_by(SourceState.source)):

@@ -19,6 +19,13 @@ POLICY = "tandem_org_isolation"
 # they hold ids, no customer data.
 ROUTING_TABLES = frozenset({"chat_links"})
 ORG_EXPR = "org_id = NULLIF(current_setting('app.org_id', true), '')::integer"
+# Tables read before an organization is known, but written only by (or about) one organization: any role
+# reads them; a row changes only in its own organization's scope (column: which one it belongs to).
+DIRECTORY_TABLES = {"chat_links": "org_id", "organizations": "id"}
+# Global by design, without row security: `chat_installations` (a Slack install arrives before any
+# organization is linked to it; its tokens are encrypted) and APScheduler's job table, tandem_scheduler_jobs
+# (the leader plans every organization's jobs; it holds job ids, triggers and organization ids, no customer data).
+READ_POLICY, CREATE_POLICY = "tandem_directory_read", "tandem_directory_create"
 
 
 def org_owned_tables() -> list[str]:
@@ -46,15 +53,30 @@ def apply_row_level_security(engine: Engine, app_role: str | None) -> None:
             conn.execute(text(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY'))
             if not _has_policy(conn, table):
                 conn.execute(text(f'CREATE POLICY {POLICY} ON "{table}" USING ({ORG_EXPR}) WITH CHECK ({ORG_EXPR})'))
+        for table, column in DIRECTORY_TABLES.items():
+            if table in existing:
+                _directory_policies(conn, table, column)
         if app_role:
             _ensure_role(conn, app_role)
 
 
-def _has_policy(conn: Connection, table: str) -> bool:
+def _directory_policies(conn: Connection, table: str, column: str) -> None:
+    own = ORG_EXPR.replace("org_id", column, 1)
+    conn.execute(text(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY'))
+    if not _has_policy(conn, table, READ_POLICY):
+        conn.execute(text(f'CREATE POLICY {READ_POLICY} ON "{table}" FOR SELECT USING (true)'))
+    if table == "organizations" and not _has_policy(conn, table, CREATE_POLICY):
+        # A new organization has no scope yet: creating one is allowed, changing another's is not.
+        conn.execute(text(f'CREATE POLICY {CREATE_POLICY} ON "{table}" FOR INSERT WITH CHECK (true)'))
+    if not _has_policy(conn, table):
+        conn.execute(text(f'CREATE POLICY {POLICY} ON "{table}" USING ({own}) WITH CHECK ({own})'))
+
+
+def _has_policy(conn: Connection, table: str, policy: str = POLICY) -> bool:
     return bool(
         conn.scalar(
             text("SELECT 1 FROM pg_policies WHERE tablename = :t AND policyname = :p"),
-            {"t": table, "p": POLICY},
+            {"t": table, "p": policy},
         )
     )
 

@@ -27,10 +27,18 @@ class SourceError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
-    """One record that could not be taken, and why. `where` is 'file:line' or a source's record id."""
+    """One record that could not be taken, and why. `where` is 'file:line' or a source's record id.
+
+    `kept`: only a warning, the record was stored. `contact_id`: the contact a rejected row was about (so it
+    is not taken for gone). `read_failure`: rows may be missing or unattributable after this (malformed
+    quoting, a ragged or undecodable line): no contact may be inferred to have left from this batch.
+    """
 
     where: str
     reason: str
+    kept: bool = False
+    contact_id: str | None = None
+    read_failure: bool = False
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"

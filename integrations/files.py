@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from integrations.base import Problem, SourceBatch, SourceError, StreamedBatch
+from integrations.csv_rows import read_header, read_rows
 from integrations.records import (
     AccountRecord,
     ContactRecord,
@@ -58,6 +59,19 @@ def describe_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+# The column that identifies a row of each file: a second row with the same id is reported, not merged.
+ROW_KEYS: dict[str, tuple[str, ...]] = {
+    "accounts": ("account_id",),
+    "contacts": ("contact_id",),
+    "usage": ("account_id", "date"),
+    "tickets": ("ticket_id",),
+    "invoices": ("invoice_id",),
+    "notes": ("note_id",),
+    "contracts": ("contract_id",),  # when the export gives one
+    "team": ("email",),
+}
+
+
 class FileSource:
     """Reads accounts.csv (required) and the optional files beside it."""
 
@@ -75,71 +89,63 @@ class FileSource:
         if not self.path.is_dir():
             raise SourceError(f"{self.path} is not a directory of CSV files")
         present = {}
+        empty: list[Problem] = []
         for filename, (_attr, model, required) in FILES.items():
             file = self.path / filename
             if not file.is_file():
                 if required:
                     raise SourceError(f"{file}: required file is missing")
                 continue
+            if not required and file.stat().st_size == 0:
+                empty.append(Problem(filename, "empty file (0 bytes): read as no rows", kept=True))
+                continue
             self._check_header(file, model)
             present[filename] = file
-        batch = StreamedBatch(complete={"accounts"} | ({"contacts"} if "contacts.csv" in present else set()))
+        batch = StreamedBatch(
+            problems=empty, complete={"accounts"} | ({"contacts"} if "contacts.csv" in present else set())
+        )
         known_accounts: set[str] = set()  # filled as accounts.csv is read, which is consumed first
         for filename, file in present.items():
             attr, model, _required = FILES[filename]
-            records = self._records(file, model, known_accounts, batch.problems)
+            records = self._records(file, attr, model, known_accounts, batch.problems)
             # Two files may fill one entity (contracts.csv and subscriptions.csv): read one after the other.
             setattr(batch, attr, chain(getattr(batch, attr), records))
         return batch
 
     def _records(
-        self, file: Path, model: type[BaseModel], known_accounts: set[str], problems: list[Problem]
+        self, file: Path, attr: str, model: type[BaseModel], known_accounts: set[str], problems: list[Problem]
     ) -> Iterator[Any]:
+        first_at: dict[tuple[Any, ...], str] = {}  # a row's id -> the line it was first seen on, in this file
         for where, row in self._rows(file, problems):
+            contact_id = (row.get("contact_id") or "").strip() or None if attr == "contacts" else None
             try:
                 record = model.model_validate(row)
             except ValidationError as exc:
-                problems.append(Problem(where, describe_error(exc)))
+                # A contacts row we cannot attribute to anyone could be anyone's: no departures this time.
+                unknown = attr == "contacts" and contact_id is None
+                problems.append(Problem(where, describe_error(exc), contact_id=contact_id, read_failure=unknown))
                 continue
+            key = tuple(getattr(record, k, None) for k in ROW_KEYS.get(attr, ()))
+            identified = bool(key) and None not in key
+            if identified and key in first_at:
+                shown = " ".join(str(k) for k in key)
+                reason = f"duplicate {'/'.join(ROW_KEYS[attr])} {shown}, first at line {first_at[key]}"
+                problems.append(Problem(where, reason, contact_id=contact_id))
+                continue
+            if identified:
+                first_at[key] = where.rsplit(":", 1)[1]
             if isinstance(record, AccountRecord):
                 known_accounts.add(record.account_id)
             elif (account_id := getattr(record, "account_id", None)) is not None and account_id not in known_accounts:
-                problems.append(Problem(where, f"unknown account_id {account_id!r}"))
+                problems.append(Problem(where, f"unknown account_id {account_id!r}", contact_id=contact_id))
                 continue
             yield record
 
     def _check_header(self, file: Path, model: type[BaseModel]) -> None:
-        try:
-            with file.open(newline="", encoding="utf-8-sig") as handle:
-                header = next(csv.reader(handle), None)
-        except UnicodeDecodeError as exc:
-            raise SourceError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-        if not header:
-            raise SourceError(f"{file}: empty file, expected a header row")
-        columns = {c.strip().lower() for c in header}
+        columns = set(read_header(file))
         missing = [c for c in required_columns(model) if c not in columns]
         if missing:
             raise SourceError(f"{file}: missing required column(s): {', '.join(missing)}")
 
     def _rows(self, file: Path, problems: list[Problem]) -> Iterator[tuple[str, dict[str, Any]]]:
-        with file.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
-            reader = csv.reader(handle)
-            header = [c.strip().lower() for c in next(reader)]
-            line = reader.line_num
-            while True:
-                start = line + 1
-                try:
-                    values = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    problems.append(Problem(f"{file.name}:{start}", f"unreadable CSV row ({exc})"))
-                    line = reader.line_num
-                    continue
-                line = reader.line_num
-                if not "".join(values).strip():
-                    continue
-                if len(values) > len(header):
-                    problems.append(Problem(f"{file.name}:{start}", f"{len(values)} values for {len(header)} columns"))
-                    continue
-                yield f"{file.name}:{start}", dict(zip(header, values, strict=False))
+        return read_rows(file, problems)

@@ -236,12 +236,13 @@ class HubSpotSource:
         for contact, company_id in contacts:
             where = f"hubspot contact {contact['id']}"
             if company_id not in known:
-                batch.problems.append(Problem(where, f"its company {company_id} is not readable (deleted?)"))
+                reason = f"its company {company_id} is not readable (deleted?)"
+                batch.problems.append(Problem(where, reason, contact_id=str(contact["id"])))
                 continue
             try:
                 batch.contacts.append(self._contact(contact, company_id))
             except (ValidationError, ValueError) as exc:
-                batch.problems.append(Problem(where, reason_of(exc)))
+                batch.problems.append(Problem(where, reason_of(exc), contact_id=str(contact["id"])))
         batch.cursor = {"since": (started - OVERLAP).isoformat()}
         return batch
 

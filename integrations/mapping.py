@@ -99,12 +99,14 @@ class _Rows:
                         if row.get(column):
                             row[column] = _parse_date(row[column], fmt)
                 except ValueError:
-                    problems.append(Problem(where, f"{column}: {row[column]!r} is not a date ({fmt})"))
+                    problems.append(
+                        Problem(where, f"{column}: {row[column]!r} is not a date ({fmt})", read_failure=True)
+                    )
                     continue
                 if key is not None:
                     ident = str(row.get(key) or "")
                     if not ident:
-                        problems.append(Problem(where, f"{key}: required value is missing"))
+                        problems.append(Problem(where, f"{key}: required value is missing", read_failure=True))
                         continue
                     if ident in first_at:
                         problems.append(Problem(where, f"duplicate {key} {ident!r} (first at {first_at[ident]})"))
@@ -135,11 +137,16 @@ class MappedSource:
                 try:
                     record = MODELS[entity].model_validate(values)
                 except ValidationError as exc:
-                    batch.problems.append(Problem(where, describe_error(exc)))
+                    contact_id = str(values.get("contact_id") or "") or None if entity == "contacts" else None
+                    unknown = entity == "contacts" and contact_id is None
+                    batch.problems.append(
+                        Problem(where, describe_error(exc), contact_id=contact_id, read_failure=unknown)
+                    )
                     continue
                 account_id = getattr(record, "account_id", None)
                 if accounts is not None and account_id is not None and account_id not in accounts:
-                    batch.problems.append(Problem(where, f"unknown account_id {account_id!r}"))
+                    named = getattr(record, "contact_id", None)
+                    batch.problems.append(Problem(where, f"unknown account_id {account_id!r}", contact_id=named))
                     continue
                 records.append(record)
             if entity == "accounts":
@@ -255,7 +262,7 @@ class MappedSource:
                     continue
                 mapped.append((where, self._values(spec, row, rollups)))
             except ValueError as exc:
-                problems.append(Problem(where, str(exc)))
+                problems.append(Problem(where, str(exc), read_failure=True))  # a row of any entity: maybe a contact
                 continue
             for i, check in enumerate(warns):
                 if _flagged(row, check):
@@ -265,7 +272,9 @@ class MappedSource:
                 rule = f"before {check.before}" if check.before else f"after {check.after}"
                 also = ", ".join(w.rsplit(":", 1)[-1] for w in wheres[1:WARN_LINES_SHOWN])
                 more = f" (also lines {also}{', ...' if len(wheres) > WARN_LINES_SHOWN else ''})" if also else ""
-                problems.append(Problem(wheres[0], f"{check.column} {rule} in {len(wheres)} row(s), kept{more}"))
+                problems.append(
+                    Problem(wheres[0], f"{check.column} {rule} in {len(wheres)} row(s), kept{more}", kept=True)
+                )
         yield from _grouped(spec, mapped, problems) if spec.group_by else mapped
 
     def _values(self, spec: Entity, row: dict[str, Any], rollups: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -31,35 +31,61 @@ def _lower(value: str | None) -> str | None:
     return value.lower() if value else value
 
 
+# What the storage columns hold (PostgreSQL's integer is 4 bytes, money is NUMERIC(16, 2)): a value beyond
+# them is a row error here, not an overflow that aborts the whole sync when it is stored.
+INT4_MAX = 2**31 - 1
+MONEY_LIMIT = Decimal(10) ** 14
+
 Opt = BeforeValidator(_blank_to_none)
 Text = Annotated[str | None, Opt]
-Email = Annotated[str | None, Opt, AfterValidator(_lower)]
+Email = Annotated[Annotated[str, Field(max_length=320)] | None, Opt, AfterValidator(_lower)]
 Id = Annotated[str, BeforeValidator(_blank_to_none), Field(min_length=1, max_length=200)]
 Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
 OptTimestamp = Annotated[datetime | None, Opt, AfterValidator(_as_utc)]
 OptDate = Annotated[date | None, Opt]
-Count = Annotated[Annotated[int, Field(ge=0)] | None, Opt]
-Money = Annotated[Decimal | None, Opt]
+Count = Annotated[Annotated[int, Field(ge=0, le=INT4_MAX)] | None, Opt]
+Money = Annotated[Annotated[Decimal, Field(gt=-MONEY_LIMIT, lt=MONEY_LIMIT)] | None, Opt]
+
+
+# Optional texts that fit their String(n) columns.
+Text64 = Annotated[Annotated[str, Field(max_length=64)] | None, Opt]
+Text100 = Annotated[Annotated[str, Field(max_length=100)] | None, Opt]
+Text200 = Annotated[Annotated[str, Field(max_length=200)] | None, Opt]
+Text300 = Annotated[Annotated[str, Field(max_length=300)] | None, Opt]
+Text1000 = Annotated[Annotated[str, Field(max_length=1000)] | None, Opt]
+
+
+Currency = Annotated[Annotated[str, Field(max_length=8)] | None, Opt, AfterValidator(lambda v: v.upper() if v else v)]
 
 
 class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
 
+def _country(v: str | None) -> str | None:
+    if v is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z]{2}", v):
+        raise ValueError("country must be a two-letter ISO 3166 code like DE or AU")
+    return v.upper()
+
+
 class AccountRecord(Record):
     account_id: Id
     name: Annotated[str, Opt, Field(min_length=1, max_length=300)]
-    domain: Email = None
+    domain: Annotated[Annotated[str, Field(max_length=300)] | None, Opt, AfterValidator(_lower)] = None
     am_email: Email = None
     csm_email: Email = None
-    arr: Annotated[Annotated[Decimal, Field(ge=0)] | None, Opt] = None
-    currency: Annotated[str | None, Opt, AfterValidator(lambda v: v.upper() if v else v)] = None
-    plan: Text = None
+    arr: Annotated[Annotated[Decimal, Field(ge=0, lt=MONEY_LIMIT)] | None, Opt] = None
+    currency: Currency = None
+    plan: Text100 = None
     seats_purchased: Count = None
     contract_start: OptDate = None
     renewal_date: OptDate = None
-    segment: Text = None
-    crm_url: Text = None
+    segment: Text100 = None
+    crm_url: Text1000 = None
+    # ISO 3166 alpha-2 ("DE", "au"): the public holidays usage is read against.
+    country: Annotated[str | None, Opt, AfterValidator(_country)] = None
 
 
 ContactRole = Literal["decision_maker", "champion", "influencer", "user", "detractor"]
@@ -68,10 +94,10 @@ ContactRole = Literal["decision_maker", "champion", "influencer", "user", "detra
 class ContactRecord(Record):
     contact_id: Id
     account_id: Id
-    name: Text = None
+    name: Text300 = None
     email: Email = None
-    phone: Text = None
-    title: Text = None
+    phone: Text64 = None
+    title: Text300 = None
     role: Annotated[ContactRole | None, Opt, BeforeValidator(_lower)] = None
     is_key: Annotated[bool, BeforeValidator(lambda v: False if _blank_to_none(v) is None else v)] = False
     status: Annotated[Literal["active", "left"], BeforeValidator(lambda v: (_blank_to_none(v) or "active").lower())] = (
@@ -111,7 +137,7 @@ class InvoiceRecord(Record):
     due_at: OptDate = None
     paid_at: OptDate = None
     amount: Money = None
-    currency: Annotated[str | None, Opt, AfterValidator(lambda v: v.upper() if v else v)] = None
+    currency: Currency = None
     status: Annotated[Literal["paid", "open", "overdue", "failed", "void"] | None, Opt, BeforeValidator(_lower)] = None
 
 
@@ -134,7 +160,7 @@ class ContractRecord(Record):
 
     account_id: Id
     start_date: date
-    arr: Annotated[Decimal, Field(ge=0)]
+    arr: Annotated[Decimal, Field(ge=0, lt=MONEY_LIMIT)]
     end_date: OptDate = None
     kind: Annotated[
         ContractKind,
@@ -154,11 +180,11 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 class TeamMemberRecord(Record):
     email: Annotated[str, BeforeValidator(_blank_to_none), AfterValidator(str.lower), Field(min_length=3)]
-    name: Text = None
+    name: Text200 = None
     role: Annotated[Literal["am", "csm", "manager"], BeforeValidator(lambda v: (_blank_to_none(v) or v).lower())]
-    slack_user_id: Text = None
-    teams_user_id: Text = None
-    timezone: Text = None
+    slack_user_id: Text64 = None
+    teams_user_id: Text200 = None
+    timezone: Text64 = None
     digest_time: Text = None
 
     @field_validator("timezone")

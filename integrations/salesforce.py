@@ -267,12 +267,13 @@ class SalesforceSource:
         for contact in contacts:
             where = f"salesforce contact {contact['Id']}"
             if contact["AccountId"] not in known:
-                batch.problems.append(Problem(where, f"its account {contact['AccountId']} is not readable (deleted?)"))
+                reason = f"its account {contact['AccountId']} is not readable (deleted?)"
+                batch.problems.append(Problem(where, reason, contact_id=str(contact["Id"])))
                 continue
             try:
                 batch.contacts.append(self._contact(contact))
             except (ValidationError, ValueError) as exc:
-                batch.problems.append(Problem(where, _reason(exc)))
+                batch.problems.append(Problem(where, _reason(exc), contact_id=str(contact["Id"])))
         batch.cursor = {"since": (started - OVERLAP).isoformat()}
         return batch
 

@@ -9,7 +9,6 @@ Parquet files are read in record batches with pyarrow (typed values, like a quer
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
@@ -23,6 +22,7 @@ from sqlalchemy import Date, bindparam, create_engine, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from integrations.base import Problem, SourceBatch, SourceError
+from integrations.csv_rows import read_header
 from integrations.files import FileSource, describe_error
 from integrations.records import UsageRecord
 
@@ -236,12 +236,7 @@ class FileUsageSource:
     def _columns(self, file: Path) -> dict[str, str]:
         if _is_parquet(file):
             return self.config.source_columns([c.strip() for c in _parquet_file(file).schema_arrow.names], file.name)
-        try:
-            with file.open(newline="", encoding="utf-8-sig") as handle:
-                header = next(csv.reader(handle), [])
-        except UnicodeDecodeError as exc:
-            raise SourceError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-        return self.config.source_columns([c.strip() for c in header], file.name)
+        return self.config.source_columns(read_header(file), file.name)  # a bad header: file:line, not a byte
 
     @staticmethod
     def _stamp(file: Path) -> str:

@@ -81,6 +81,19 @@ class ScoringConfig(BaseModel):
     usage_drop_share_below: float = Field(
         default=0.6, gt=0, le=1, description="share of recent days that must be below"
     )
+    usage_long_days: Days = Field(
+        default=70, gt=0, description="the slow-slope window: the last 14 days against the 14 ending this long ago"
+    )
+    usage_min_users: float = Field(
+        default=2, ge=0, description="an active-user fall smaller than this many users a day is never a drop"
+    )
+    expansion_over_licence: float = Field(
+        default=1.05, gt=1, le=3, description="seat use above this share of seats for expansion_over_days = true-up"
+    )
+    expansion_over_days: Days = Field(default=56, gt=0, description="how long over licence before a true-up")
+    expansion_min_team: int = Field(
+        default=8, ge=0, description="below this many seats a seat or two is a wobble: only over-licence counts"
+    )
 
     # Relationship
     material_arr: float = Field(
@@ -112,6 +125,9 @@ class ScoringConfig(BaseModel):
 
     # Billing
     billing_window_days: Days = Field(default=90, gt=0, description="failed invoices this recent count")
+    billing_fyi_share: float = Field(
+        default=0.01, ge=0, le=1, description="outstanding below this share of ARR is for information (low)"
+    )
 
     # Kinds an organization does not want to see (still computed: other rules read them)
     disabled_signals: tuple[str, ...] = Field(default=(), description="signal kinds not returned")

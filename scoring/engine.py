@@ -36,14 +36,18 @@ RULES: tuple[Rule, ...] = (
 )
 
 EXPLAIN: dict[str, str] = {
-    "renewal_risk": "Renewal within the window on an unhealthy or sharply declining account, drivers named.",
+    "renewal_risk": "Renewal within the window on an unhealthy or falling account, or at risk on usage, idle seats, "
+    "escalations, billing or a key departure, drivers named.",
     "renewal_prep": "Healthy account renewing within 90/60/30 days: time to prepare the value story.",
-    "expansion": "Seats nearly full and rising, or users growing steadily, on a healthy account.",
-    "stakeholder_left": "A decision maker, champion or key contact left (status, vanished, or bounce text).",
+    "expansion": "Over licence for two months, seats nearly full and rising, or users growing steadily, on a "
+    "healthy account.",
+    "stakeholder_left": "A decision maker, champion or key contact left (status, vanished, an auto-reply or bounce "
+    "naming them, the team's note); a successor named in the reply is a lead, never a departure.",
     "single_threaded": "A material account with fewer than two active key contacts.",
-    "usage_drop": "A sustained fall in active users or events (window means, never a one-day dip).",
+    "usage_drop": "A sustained fall in active users or events: same weekdays, holidays left out, against last "
+    "year's same weeks; a recovered dip or a season never fires.",
     "support_escalation": "Urgent/high tickets piling up or ageing, or a low or falling CSAT.",
-    "billing_risk": "Failed payments or overdue unpaid invoices, with the amount outstanding.",
+    "billing_risk": "Failed payments or overdue unpaid invoices, weighed against ARR and the payer's own habit.",
     "pair_desync": "Expansion pushed or open while the CSM side shows the account fragile: tell both.",
     "no_contact": "No recorded touch (note) for weeks on a material account.",
 }

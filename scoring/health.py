@@ -17,6 +17,7 @@ from scoring.rules.billing import LONG_OVERDUE_DAYS, billing_facts
 from scoring.rules.growth import usage_facts
 from scoring.rules.relationship import RECENT_DEPARTURE_DAYS, TextHit, relationship_facts, text_hits
 from scoring.rules.support import support_facts
+from scoring.seasons import calendar_off
 from scoring.snapshot import AccountSnapshot
 from scoring.trends import Series, usage_series
 
@@ -40,18 +41,22 @@ class Prepared:
 
     hits: list[TextHit]
     usage: dict[str, Series]
+    off: frozenset[int]  # days off in the account's calendar
 
 
 def prepare(s: AccountSnapshot) -> Prepared:
-    return Prepared(hits=text_hits(s), usage=usage_series(s.usage))
+    off = calendar_off(s.country, s.as_of.year)
+    return Prepared(hits=text_hits(s), usage=usage_series(s.usage_last_year + s.usage, off), off=off)
 
 
-def gather_facts(s: AccountSnapshot, config: ScoringConfig, day: date, prepared: Prepared | None = None) -> Facts:
-    """Everything the rules and health read, as the data stood at the end of `day`."""
+def gather_facts(
+    s: AccountSnapshot, config: ScoringConfig, day: date, prepared: Prepared | None = None, brief: bool = False
+) -> Facts:
+    """Everything the rules and health read, as the data stood at the end of `day` (`brief`: health's part)."""
     p = prepared or prepare(s)
     return Facts(
         day=day,
-        usage=usage_facts(s, config, day, p.usage),
+        usage=usage_facts(s, config, day, p.usage, p.off, brief),
         support=support_facts(s, config, day),
         billing=billing_facts(s, config, day),
         relationship=relationship_facts(s, config, day, p.hits),
@@ -103,7 +108,7 @@ def health_reading(s: AccountSnapshot, config: ScoringConfig, facts: Facts, prep
     earlier = s.as_of - timedelta(days=TREND_DAYS)
     trend = None
     if _history_before(s, earlier):
-        then = components(gather_facts(s, config, earlier, prepared), config)
+        then = components(gather_facts(s, config, earlier, prepared, brief=True), config)
         if then.keys() == parts.keys():  # the same components, or the trend measures a data change
             trend = score - score_of(then, config)
     return HealthReading(score=score, components=parts, trend_30d=trend)

@@ -89,8 +89,11 @@ class AccountSnapshot:
     segment: str | None = None
     am_email: str | None = None
     csm_email: str | None = None
+    country: str | None = None  # ISO 3166 code: its public holidays are left out of usage windows
     contacts: list[ContactView] = field(default_factory=list)
     usage: list[UsagePoint] = field(default_factory=list)  # sorted by day, oldest first
+    # The same weeks a year before (as much as the loader reads), oldest first: the season to compare with.
+    usage_last_year: list[UsagePoint] = field(default_factory=list)
     tickets: list[TicketView] = field(default_factory=list)
     invoices: list[InvoiceView] = field(default_factory=list)
     notes: list[NoteView] = field(default_factory=list)

@@ -161,3 +161,12 @@ def test_the_nightly_schedule_is_a_validated_setting_the_scheduler_plans(client:
     nightly = next(spec for spec in plan(db) if spec.id == f"nightly:{org_id}")
     assert "hour='3'" in str(nightly.trigger) and "minute='30'" in str(nightly.trigger)
     assert "day_of_week='mon,tue,wed,thu,fri'" in str(nightly.trigger)  # crontab's 1-5, not APScheduler's
+
+
+def test_a_name_with_a_control_character_is_bad_input_not_a_server_error(client: TestClient) -> None:
+    """PostgreSQL refuses NUL in text: the API refuses it first, with 422, for organizations and members."""
+    bad = client.post("/admin/orgs", json={"slug": "nul", "name": "Acme\x00Corp"}, headers=AUTH)
+    assert bad.status_code == 422
+    assert client.post("/admin/orgs", json={"slug": "nul", "name": "Acme Corp"}, headers=AUTH).status_code == 201
+    member = client.put("/admin/orgs/nul/members/a@x.io", json={"name": "A\x00", "role": "am"}, headers=AUTH)
+    assert member.status_code == 422

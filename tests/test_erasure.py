@@ -101,3 +101,29 @@ def test_an_address_too_short_to_search_for_redacts_nothing(db: Database, tmp_pa
         report = erase_person(session, get_org(session, "red"), "a@b")
         notes = [n.body for n in session.scalars(select(Note).where(Note.org_id == get_org(session, "red").id))]
     assert report.texts == 0 and all(body and "[erased]" not in body for body in notes)
+
+
+def test_every_spelling_of_the_persons_phone_number_is_erased(
+    db: Database, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    load_two_orgs(db, tmp_path)
+    with db.session() as session:
+        red = get_org(session, "red")
+        ann = session.scalars(select(Contact).where(Contact.org_id == red.id, Contact.external_id == "C1")).one()
+        ann.phone = "+44 20 7946 0111"
+        note = session.scalars(select(Note).where(Note.org_id == red.id)).one()
+        note.body = "Ring 020 7946 0111 (mobile +442079460111, desk (020) 7946-0111); her deputy is +44 20 7946 0999"
+        account = session.get_one(Account, ann.account_id)
+        ada = session.scalars(select(Member).where(Member.org_id == red.id, Member.email == ADA[0])).one()
+        start_handoff(session, account, ada, HandoffDraft(note="Champion reachable on 00 44 20 7946 0111"))
+    result = CliRunner().invoke(app, ["person", "erase", "--email", ANN[0], "--org", "red"])
+    assert result.exit_code == 0, result.output
+    assert "Not reached: files Tandem already wrote outside its database (outbox JSON written with --out" in (
+        result.output
+    )
+    with db.session() as session:
+        red = get_org(session, "red")
+        body = session.scalars(select(Note.body).where(Note.org_id == red.id)).one()
+        handoff = session.scalars(select(Handoff.note).where(Handoff.org_id == red.id)).one()
+    assert body == "Ring [erased] (mobile [erased], desk [erased]); her deputy is +44 20 7946 0999"
+    assert handoff == "Champion reachable on [erased]"

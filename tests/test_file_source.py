@@ -107,7 +107,7 @@ def test_a_missing_required_file_or_column_stops_the_sync(tmp_path: Path) -> Non
 def test_hostile_files_get_a_clear_message(tmp_path: Path) -> None:
     book = write_book(tmp_path / "binary")
     (book / "notes.csv").write_bytes(b"\xff\xfe\x00garbage\x00\x81")
-    with pytest.raises(SourceError, match=r"notes\.csv: not UTF-8"):
+    with pytest.raises(SourceError, match=r"notes\.csv:1: not UTF-8"):
         FileSource(book).load()
     book = write_book(tmp_path / "huge")
     write_csv(

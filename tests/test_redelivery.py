@@ -19,6 +19,7 @@ from bot.scheduler.worker import Worker
 from bot.settings import Settings
 from bot.slack.channel import SlackChannel
 from bot.slack.client import web_client
+from tests.clock import frozen_at_midday
 from tests.fakes.slack_api import FakeSlack
 from tests.slack_harness import SAMPLE_ANCHOR, load_demo
 
@@ -91,6 +92,7 @@ def test_a_failed_digest_is_sent_again_the_same_day_once(db: Database) -> None:
         assert bruno_row.attempts == 2 and day_of(bruno_row.idempotency_key) == day
 
 
+@frozen_at_midday()  # "yesterday" must be yesterday in every member's zone, whatever the hour CI runs at
 def test_a_permanent_failure_or_an_old_day_is_not_retried(db: Database) -> None:
     channel, org_id, zone = _scheduled_book(db)
     today = jobs.local_day(zone)

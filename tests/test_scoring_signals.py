@@ -155,7 +155,10 @@ def test_renewal_risk_fires_on_a_sharp_fall_even_above_the_threshold() -> None:
     health = read(a).health
     assert health.trend_30d is not None and health.trend_30d <= -15
     assert "renewal_risk" in kinds(a, health_threshold=health.score)  # not below: fires on the fall
-    assert "renewal_risk" not in kinds(a, health_threshold=health.score, health_sharp_drop=-health.trend_30d + 1)
+    calm = one(a, "renewal_risk", health_threshold=health.score, health_sharp_drop=-health.trend_30d + 1)
+    assert calm.evidence["at_risk_on"] == ["usage", "escalation"]  # neither: the whole picture still counts
+    quiet = f.renewal_coming()
+    assert "renewal_risk" not in kinds(quiet, health_threshold=read(quiet).health.score)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """The bulk, streaming sync: what changed is known per account, a failure midway stores nothing, a key
-repeated in one file keeps its last values; the batched rescore reads what the one-shot read did."""
+repeated in one batch keeps its last values (the CSV reader reports one repeated in a file); the batched rescore reads what the one-shot read did."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from bot.orgs import get_org
 from bot.pipeline import run_score, run_sync
 from integrations.base import SourceBatch, StreamedBatch
 from integrations.files import FileSource
-from integrations.records import UsageRecord
-from tests.csvbook import write_book
+from integrations.records import TicketRecord, UsageRecord
+from tests.csvbook import CONTACTS, write_book
 
 AS_OF = date(2026, 11, 22)
 USAGE = [
@@ -77,15 +77,40 @@ def test_a_sync_failing_midway_stores_nothing_of_its_batch(db: Database, tmp_pat
     run_sync(db, "acme", FileSource(write_book(tmp_path, usage=USAGE)))  # and the next sync works
 
 
-def test_a_key_repeated_in_one_file_keeps_its_last_values(db: Database, tmp_path: Path) -> None:
-    tickets = [
-        {"ticket_id": "T1", "account_id": "A1", "opened_at": "2026-11-01T08:00:00Z", "status": "open"},
-        {"ticket_id": "T1", "account_id": "A1", "opened_at": "2026-11-01T08:00:00Z", "status": "solved"},
-    ]
-    report = run_sync(db, "acme", FileSource(write_book(tmp_path, tickets=tickets)))
+class _Repeating:
+    """A source without the CSV reader's duplicate check that hands the ingest one key twice."""
+
+    name = "files"
+
+    def __init__(self, book: Path, tickets: list[TicketRecord]) -> None:
+        self.book, self.tickets = book, tickets
+
+    def load(self) -> SourceBatch:
+        batch = FileSource(self.book).load()
+        batch.tickets = self.tickets
+        return batch
+
+
+TICKETS = [
+    {"ticket_id": "T1", "account_id": "A1", "opened_at": "2026-11-01T08:00:00Z", "status": "open"},
+    {"ticket_id": "T1", "account_id": "A1", "opened_at": "2026-11-01T08:00:00Z", "status": "solved"},
+]
+
+
+def test_a_key_repeated_in_one_batch_keeps_its_last_values(db: Database, tmp_path: Path) -> None:
+    source = _Repeating(write_book(tmp_path), [TicketRecord.model_validate(t) for t in TICKETS])
+    report = run_sync(db, "acme", source)
     assert report.created["tickets"] == 1
     with db.session() as session:
         assert session.scalars(select(Ticket.status)).all() == ["solved"]
+
+
+def test_a_key_repeated_in_one_file_is_reported_and_the_first_kept(db: Database, tmp_path: Path) -> None:
+    report = run_sync(db, "acme", FileSource(write_book(tmp_path, tickets=TICKETS)))
+    assert report.created["tickets"] == 1
+    assert report.problems == ["tickets.csv:3: duplicate ticket_id T1, first at line 2"]
+    with db.session() as session:
+        assert session.scalars(select(Ticket.status)).all() == ["open"]
 
 
 def test_snapshots_read_in_batches_are_the_snapshots_read_at_once(db: Database, tmp_path: Path) -> None:
@@ -126,3 +151,27 @@ def test_a_configured_files_source_is_matched_as_it_streams(db: Database, tmp_pa
     assert not isinstance(batch.usage, list)  # read as the ingest consumes it, never held whole
     report = sync_source(db, "acme", "files", Settings())
     assert report.created["usage"] == 40 and report.problems == []
+
+
+def test_a_streamed_sync_lets_no_one_vanish_after_a_read_failure_in_a_later_file(
+    db: Database, tmp_path: Path
+) -> None:
+    """Streaming reads notes.csv after contacts are stored: the vanishing is decided once every file is read."""
+    run_sync(db, "acme", FileSource(write_book(tmp_path)))
+    book = write_book(tmp_path, contacts=[c for c in CONTACTS if c["contact_id"] != "C2"])
+    (book / "notes.csv").write_text(
+        'note_id,account_id,created_at,body\nN1,A1,2026-11-01T08:00:00Z,"never closed\n', encoding="utf-8"
+    )
+    report = run_sync(db, "acme", FileSource(book))
+    assert report.departures == []
+    assert any(p.startswith("notes.csv:2: malformed quoting") for p in report.problems), report.problems
+    (book / "notes.csv").unlink()  # the same export without the broken file: C2 has left
+    assert run_sync(db, "acme", FileSource(book)).departures == ["C2"]
+
+
+def test_a_streamed_sync_does_not_take_a_rejected_contact_for_gone(db: Database, tmp_path: Path) -> None:
+    run_sync(db, "acme", FileSource(write_book(tmp_path)))
+    contacts = [dict(c, account_id="A9") if c["contact_id"] == "C2" else c for c in CONTACTS]
+    report = run_sync(db, "acme", FileSource(write_book(tmp_path, contacts=contacts)))
+    assert report.departures == []
+    assert report.problems == ["contacts.csv:3: unknown account_id 'A9'"]

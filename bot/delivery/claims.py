@@ -24,16 +24,25 @@ log = logging.getLogger(__name__)
 
 DELIVERY_LOCK_CLASS = 0x7A4D  # the first key of the two-key advisory lock space: "a Tandem delivery"
 
-_in_flight: set[int] = set()
+_in_flight: set[tuple[int, int]] = set()
 _in_flight_guard = threading.Lock()
 
 
 @contextmanager
 def sending_claim(db: Database, delivery_id: int) -> Iterator[bool]:
     """Yields True when this worker holds the claim on the delivery, False when another one does."""
+    with exclusive_claim(db, DELIVERY_LOCK_CLASS, delivery_id) as got:
+        yield got
+
+
+@contextmanager
+def exclusive_claim(db: Database, lock_class: int, ident: int) -> Iterator[bool]:
+    """Yields True when this process holds the claim on (lock_class, ident) for the block, False when another
+    one does. A process that dies releases its claims with its connections."""
+    key = (lock_class, ident)
     with _in_flight_guard:
-        taken = delivery_id in _in_flight
-        _in_flight.add(delivery_id)
+        taken = key in _in_flight
+        _in_flight.add(key)
     if taken:
         yield False
         return
@@ -41,18 +50,18 @@ def sending_claim(db: Database, delivery_id: int) -> Iterator[bool]:
         if db.dialect != "postgresql":
             yield True
             return
-        with _advisory_lock(db, delivery_id) as got:
+        with _advisory_lock(db, lock_class, ident) as got:
             yield got
     finally:
         with _in_flight_guard:
-            _in_flight.discard(delivery_id)
+            _in_flight.discard(key)
 
 
 @contextmanager
-def _advisory_lock(db: Database, delivery_id: int) -> Iterator[bool]:
+def _advisory_lock(db: Database, lock_class: int, ident: int) -> Iterator[bool]:
     conn = db.engine.connect()
     try:
-        args = {"c": DELIVERY_LOCK_CLASS, "i": delivery_id}
+        args = {"c": lock_class, "i": ident}
         got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:c, :i)"), args).scalar())
         conn.commit()  # hold the lock idle, not idle in transaction
         try:

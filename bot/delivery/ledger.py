@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.db import Database, org_scope
 from bot.delivery.channel import Channel, PermanentDeliveryError
@@ -51,9 +52,8 @@ def _deliver(db: Database, org_id: int, channel: Channel, message: OutgoingMessa
 
 def _record_intent(db: Database, org_id: int, channel: Channel, message: OutgoingMessage) -> int | Outcome:
     """The ledger row's id, written before any send; or the outcome when there is nothing to do."""
-    key = message.idempotency_key
     with db.session() as session:
-        row = session.scalar(select(Delivery).where(Delivery.idempotency_key == key))
+        row = session.scalar(select(Delivery).where(Delivery.idempotency_key == message.idempotency_key))
         # A local outbox pointed at a new directory writes the file again; a chat platform never
         # gets a message twice.
         if (
@@ -62,24 +62,34 @@ def _record_intent(db: Database, org_id: int, channel: Channel, message: Outgoin
             and (not channel.local or channel.already_sent(message) is not None)
         ):
             return Outcome("skipped", row.external_ref)
-        if row is not None:
+        recorded = record_intent(session, org_id, message)
+        return recorded.id if recorded is not None else Outcome("skipped")
+
+
+def record_intent(session: Session, org_id: int, message: OutgoingMessage) -> Delivery | None:
+    """The message's ledger row, `pending` unless it was sent, written in the caller's transaction: the one
+    that decided to send it (an alert raised, a digest saved), so no crash can keep the decision and lose
+    the message. None when another worker recorded it at the same moment (and sends it)."""
+    row = session.scalar(select(Delivery).where(Delivery.idempotency_key == message.idempotency_key))
+    if row is not None:
+        if row.status != "sent":
             row.message = message.to_ledger()  # the latest rendering is the one to retry
-            return row.id
-        try:
-            with session.begin_nested():
-                row = Delivery(
-                    org_id=org_id,
-                    idempotency_key=key,
-                    member_id=message.recipient.member_id,
-                    platform=channel.platform,
-                    kind=message.kind,
-                    status="pending",
-                    message=message.to_ledger(),
-                )
-                session.add(row)
-        except IntegrityError:
-            return Outcome("skipped")  # another worker recorded it first and sends it
-        return row.id
+        return row
+    try:
+        with session.begin_nested():
+            row = Delivery(
+                org_id=org_id,
+                idempotency_key=message.idempotency_key,
+                member_id=message.recipient.member_id,
+                platform=message.platform,
+                kind=message.kind,
+                status="pending",
+                message=message.to_ledger(),
+            )
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row
 
 
 def _send(db: Database, delivery_id: int, channel: Channel, message: OutgoingMessage) -> Outcome:

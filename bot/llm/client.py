@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-import openai
+from typing import TYPE_CHECKING
 
 from bot.privacy.masker import ModelInput
 from bot.settings import Settings
 
 # Cheap last line of defence: the masker should have caught any address; this refuses to send one.
 _EMAIL_LEFT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+if TYPE_CHECKING:
+    import openai
+
 CHARS_PER_TOKEN = 4  # rough estimate, only to stay under the budget before the server tells the truth
 
 
@@ -56,7 +58,11 @@ class ModelClient:
         self.tokens_used = 0
         self.calls = 0
         self.broken: str | None = None  # why the model is skipped for the rest of the run
-        self._client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+        import openai  # here, not at module import: it costs ~1 s, and most commands never call a model
+
+        self._client: openai.OpenAI = openai.OpenAI(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelClient | None:
@@ -83,6 +89,8 @@ class ModelClient:
         if _EMAIL_LEFT.search(prompt.system) or _EMAIL_LEFT.search(prompt.user):
             raise ModelError("refused: an email address is left in the input")
         self.calls += 1
+        import openai  # already loaded by __init__: a dictionary lookup
+
         try:
             response = self._client.chat.completions.create(
                 model=self.model,

@@ -15,7 +15,11 @@ MONEY = Numeric(16, 2)
 
 class Account(OrgOwned, Base):
     __tablename__ = "accounts"
-    __table_args__ = (UniqueConstraint("org_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "external_id"),
+        # The account lookup's freshness check reads the newest update per org on every request.
+        Index("ix_accounts_org_id_updated_at", "org_id", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(200))
@@ -31,6 +35,7 @@ class Account(OrgOwned, Base):
     contract_start: Mapped[date | None]
     renewal_date: Mapped[date | None]
     segment: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166 alpha-2: its holidays shape usage
     crm_url: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -125,3 +125,26 @@ class Feedback(OrgOwned, Base):
     kind: Mapped[str] = mapped_column(String(32))
     useful: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PlannedDigest(OrgOwned, Base):
+    """One member's digest for one local day, written down before it is due.
+
+    APScheduler decides when a digest job fires, but stores the job's next run (tomorrow) when it hands the
+    job out, before running it: a process killed mid-run would lose the day's digest. These rows are the
+    day's work as data: any replica leading the scheduler finds a row due and not done whose runner died,
+    and runs it (the delivery ledger keeps each message exactly-once across the two attempts).
+    """
+
+    __tablename__ = "planned_digests"
+    __table_args__ = (UniqueConstraint("member_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date]  # the member's local day
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), default="planned")  # planned | running | done | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)

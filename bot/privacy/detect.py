@@ -13,21 +13,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-import tldextract
-from presidio_analyzer import EntityRecognizer
-from presidio_analyzer.predefined_recognizers import EmailRecognizer, PhoneRecognizer
+from bot.privacy.lookalikes import covered_by_lookalike
+
+if TYPE_CHECKING:
+    from presidio_analyzer import EntityRecognizer
 
 EMAIL = "EMAIL_ADDRESS"
 PHONE = "PHONE_NUMBER"
 DEFAULT_PHONE_REGIONS = ("US", "GB", "FR", "DE", "ES", "IT", "NL")
-
-# Reserved and private-use names (RFC 2606, 6761, 6762, 8375): real addresses use them inside companies,
-# and the demo book does too, but the public suffix list does not know them.
-_RESERVED_SUFFIXES = ("example", "test", "invalid", "localhost", "local", "internal", "corp", "home.arpa", "lan")
-# The bundled suffix list snapshot only: no download (suffix_list_urls=()), no cache written to disk.
-_OFFLINE_TLD = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, extra_suffixes=_RESERVED_SUFFIXES)
-_ALPHA_TLD = re.compile(r"\.[^\W\d_]{2,24}$")
 
 # Pre-scan. A phone candidate is a run of at least 7 digits with only short separators between them;
 # separators and digits are disjoint classes, so the pattern cannot backtrack badly.
@@ -38,24 +33,9 @@ _EXTENSION = re.compile(r"[ ,;]{0,2}(?:ext\.?|extension|x|poste|durchwahl|dw\.?|
 _CONTEXT = 3  # characters either side: the phone matcher looks at its neighbours (a letter glued to digits)
 # A number glued to an identifier ("INV-2026-000123", "#48213", "ref/2026...") is an id, not a phone.
 _ID_PREFIX = re.compile(r"(?:[A-Za-z0-9][-_/#]|#)$")
-# Whole runs that are dates or times, never phone numbers (2026-11-22, 22/11/2026, 22.11.2026 14:30).
-_NOT_A_PHONE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{4}|\d{4}[/.]\d{1,2}[/.]\d{1,2}")
 _MONEY_BEFORE = re.compile(r"[$€£¥]\s?$|\b(?:USD|EUR|GBP|CHF)\s?$")
 _MONEY_AFTER = re.compile(r"\s?(?:[$€£¥]|(?:USD|EUR|GBP|CHF|k|K|M)\b)")
 _CACHE_SIZE = 4096
-
-
-class OfflineEmailRecognizer(EmailRecognizer):
-    """presidio's email recognizer, validating the domain without the network.
-
-    The stock one calls `tldextract.extract`, which downloads the public suffix list on first use.
-    A domain the offline list does not know still counts when its last label is letters: a missed email
-    is worse than a masked non-email.
-    """
-
-    def validate_result(self, pattern_text: str) -> bool:
-        domain = pattern_text.rsplit("@", 1)[-1]
-        return _OFFLINE_TLD(domain).fqdn != "" or bool(_ALPHA_TLD.search(domain))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +52,10 @@ def _phone_windows(text: str) -> list[tuple[int, int, bool]]:
     for match in _PHONE_RUN.finditer(text):
         run = match.group(0)
         if (
-            _NOT_A_PHONE.fullmatch(run)
-            or _ID_PREFIX.search(text, max(0, match.start() - 2), match.start())
+            _ID_PREFIX.search(text, max(0, match.start() - 2), match.start())
             or _MONEY_BEFORE.search(text, max(0, match.start() - 4), match.start())
             or _MONEY_AFTER.match(text, match.end())
+            or covered_by_lookalike(text, match.start(), match.end())
         ):
             continue  # dates, identifiers and amounts: never phone numbers, and the bulk of the digit runs
         extension = _EXTENSION.match(text, match.end())
@@ -98,11 +78,13 @@ class Detector:
 
     def __init__(self, phone_regions: Sequence[str] = DEFAULT_PHONE_REGIONS) -> None:
         self.phone_regions = tuple(r.strip().upper() for r in phone_regions if r.strip()) or DEFAULT_PHONE_REGIONS
+        from bot.privacy.recognizers import OfflineEmailRecognizer, phone_recognizers  # presidio: seconds
+
         self._email = OfflineEmailRecognizer()
         # One recognizer per region, tried in the configured order until every digit run of the span is
         # covered by a number found: a US number costs one region, not seven. A number written with its
         # country code parses the same from any region, so the first one always covers it.
-        self._phones = [PhoneRecognizer(supported_regions=(region,)) for region in self.phone_regions]
+        self._phones: list[Any] = phone_recognizers(self.phone_regions)
         self._cache: dict[tuple[str, bytes], tuple[tuple[int, int], ...]] = {}
 
     def find(self, text: str) -> list[Found]:
@@ -117,12 +99,13 @@ class Detector:
                 _balanced(text, f)
                 for f in self._scan(text, start, end, PHONE, self._phones)
                 if not _ID_PREFIX.search(text, max(0, f.start - 2), f.start)
+                and not covered_by_lookalike(text, f.start, f.end)  # a date inside a longer run, say
             )
         phones = [p for p in phones if not any(e.start < p.end and p.start < e.end for e in emails)]
         return _without_overlaps(sorted(emails + phones, key=lambda f: (f.start, -f.end)))
 
     def _scan(
-        self, text: str, start: int, end: int, entity: str, recognizers: EntityRecognizer | list[PhoneRecognizer]
+        self, text: str, start: int, end: int, entity: str, recognizers: EntityRecognizer | list[Any]
     ) -> list[Found]:
         window = text[start:end]
         # Signatures and quoted replies repeat the same lines: a small memo of window -> spans pays off.

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-
-from presidio_anonymizer import AnonymizerEngine, OperatorConfig, RecognizerResult
+from functools import cache
+from typing import TYPE_CHECKING
 
 from bot.privacy.detect import DEFAULT_PHONE_REGIONS, EMAIL, PHONE, Detector, Found, detector_for
 
@@ -20,9 +20,19 @@ _LABELS = {EMAIL: "EMAIL", PHONE: "PHONE"}
 PLACEHOLDER = re.compile(r"<(EMAIL|PHONE)_(\d+)>")
 # Text that already looks like a placeholder is defused (angle quotes), so a ticket cannot forge one.
 _LOOKALIKE = re.compile(r"<((?:EMAIL|PHONE)_\d+)>", re.IGNORECASE)
-_ANONYMIZER = AnonymizerEngine()
 # Only `Masker.seal` holds this: `ModelInput(...)` written anywhere else raises TypeError.
 _SEAL = object()
+
+if TYPE_CHECKING:
+    from presidio_anonymizer import AnonymizerEngine
+
+
+@cache
+def _anonymizer() -> AnonymizerEngine:
+    """Built on the first text with something to mask: presidio is not imported by commands that never mask."""
+    from presidio_anonymizer import AnonymizerEngine
+
+    return AnonymizerEngine()
 
 
 class ModelInput:
@@ -83,6 +93,8 @@ class Masker:
         found = self._detector.find(text)
         if not found:
             return text
+        from presidio_anonymizer import OperatorConfig, RecognizerResult
+
         # Anonymize window by window: presidio rebuilds the whole string per entity, quadratic on long texts.
         parts: list[str] = []
         done = 0
@@ -97,9 +109,9 @@ class Masker:
                 entity: OperatorConfig("custom", {"lambda": lambda s, e=entity, c=chosen: c.get((e, s), s)})
                 for entity in {f.entity for f in group}
             }
-            anonymized = _ANONYMIZER.anonymize(
-                text[start:end], results, operators, merge_entities_with_spaces=False
-            ).text
+            anonymized = (
+                _anonymizer().anonymize(text[start:end], results, operators, merge_entities_with_spaces=False).text
+            )
             parts += [text[done:start], anonymized]
             done = end
         parts.append(text[done:])

@@ -9,12 +9,10 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft6Validator
-from jsonschema.exceptions import best_match
-from slack_sdk.errors import SlackObjectFormationError
-from slack_sdk.models.blocks import Block
+if TYPE_CHECKING:  # jsonschema is imported when a card is first validated, not at start-up
+    from jsonschema import Draft6Validator
 
 MAX_BLOCKS = 50  # Slack's blocks per message
 # Slack also rejects a message whose blocks hold more than about 12,000 characters of text in all
@@ -43,6 +41,10 @@ def card_size(card: dict[str, Any]) -> int:
 
 def validate_blocks(blocks: list[dict[str, Any]]) -> None:
     """Raise ValueError unless Slack would accept these blocks as one message."""
+    # Imported here: slack_sdk's models cost start-up time to every command, and only sending needs them.
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block
+
     if not isinstance(blocks, list):
         raise ValueError("blocks must be a list")
     if len(blocks) > MAX_BLOCKS:
@@ -81,6 +83,8 @@ def schema_path() -> Path:
 
 @lru_cache(maxsize=4)
 def _card_validator(path: Path) -> Draft6Validator:
+    from jsonschema import Draft6Validator
+
     schema = json.loads(path.read_text(encoding="utf-8"))
     Draft6Validator.check_schema(schema)
     return Draft6Validator(schema)
@@ -88,6 +92,8 @@ def _card_validator(path: Path) -> Draft6Validator:
 
 def validate_card(card: dict[str, Any]) -> None:
     """Raise ValueError with the most relevant error unless the card is a valid Adaptive Card 1.5 for Teams."""
+    from jsonschema.exceptions import best_match
+
     error = best_match(_card_validator(schema_path()).iter_errors(card))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "card"

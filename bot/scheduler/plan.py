@@ -27,7 +27,7 @@ class JobSpec:
     @property
     def signature(self) -> str:
         """What the job is, to tell whether a stored job must be replaced."""
-        return f"{self.func}{self.args}{self.trigger}"
+        return f"{self.func}{self.args}{self.trigger!r}"  # as worker._signature reads a stored job
 
 
 def _zone(*names: str | None) -> ZoneInfo:

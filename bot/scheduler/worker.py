@@ -4,6 +4,8 @@
   scheduler ran fires once on restart if still within the grace window (default 3 h), never twice
   (coalesce), and is skipped beyond it; the delivery ledger makes any second attempt a no-op anyway.
 - Several replicas: only the advisory-lock holder schedules; the others wait to take over.
+- Each digest job's next run is also written down as a planned row (planned.py): a leader that dies
+  mid-run loses nothing, the next leader's sweep (every poll) finishes the day's digests.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.job import Job
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -23,7 +25,7 @@ from bot.db import Database
 from bot.delivery.channel import Channel
 from bot.delivery.routing import chat_channels
 from bot.metrics import SCHEDULER_LEADER
-from bot.scheduler import jobs
+from bot.scheduler import jobs, planned
 from bot.scheduler.leader import LeaderLock
 from bot.scheduler.plan import JobSpec, plan
 from bot.settings import Settings
@@ -62,9 +64,10 @@ class Worker:
         poll_seconds: float = 15.0,
     ) -> None:
         self.db, self.poll_seconds = db, poll_seconds
-        jobs.install(jobs.Runtime(settings, db, channels or (lambda org_id: chat_channels(settings, db, org_id))))
-        self.lock = LeaderLock(db)
         self.grace = grace if grace is not None else timedelta(hours=settings.digest_grace_hours)
+        channels = channels or (lambda org_id: chat_channels(settings, db, org_id))
+        jobs.install(jobs.Runtime(settings, db, channels, self.grace))
+        self.lock = LeaderLock(db)
         self.scheduler = self._new_scheduler()
         self._stop = threading.Event()
 
@@ -83,6 +86,16 @@ class Worker:
             self.scheduler.add_job(
                 spec.func, spec.trigger, args=spec.args, id=job_id, name=job_id, replace_existing=True
             )
+        self._plan_digests()
+
+    def _plan_digests(self) -> None:
+        """Each digest job's next run, written down as a planned row before APScheduler hands the job out."""
+        due = [
+            planned.Due(member_id=job.args[0], org_id=job.args[1], due_at=job.next_run_time)
+            for job in self.scheduler.get_jobs(jobstore="default")
+            if job.id.startswith("digest:") and len(job.args) == 2 and job.next_run_time is not None
+        ]
+        planned.plan(self.db, due)
 
     @staticmethod
     def stored_next_runs(db: Database) -> dict[str, str]:
@@ -96,11 +109,24 @@ class Worker:
         """Start scheduling if this process can lead; returns whether it leads."""
         if not self.lock.try_acquire():
             return False
-        self.scheduler.start(paused=paused)
+        # Paused until the plan is written: a job missed while no scheduler ran fires at once on resume, and
+        # APScheduler moves its next run on as it hands it out.
+        self.scheduler.start(paused=True)
         self.reconcile()
         self.scheduler.add_job(
             self.reconcile, "interval", minutes=REFRESH_MINUTES, id="refresh", jobstore="memory", replace_existing=True
         )
+        self.scheduler.add_job(
+            jobs.sweep,
+            "interval",
+            seconds=max(self.poll_seconds, 1.0),
+            id="sweep",
+            jobstore="memory",
+            replace_existing=True,
+            next_run_time=datetime.now(UTC),  # at once: a run the previous leader left unfinished
+        )
+        if not paused:
+            self.scheduler.resume()
         SCHEDULER_LEADER.set(1)
         log.info("this process leads the scheduler")
         return True

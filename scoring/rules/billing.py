@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from scoring.config import ScoringConfig
-from scoring.results import CRITICAL, HIGH, MEDIUM, SignalResult
+from scoring.results import CRITICAL, HIGH, LOW, MEDIUM, SignalResult
 from scoring.rules import Context, money, plural
 from scoring.snapshot import AccountSnapshot, InvoiceView
 
 LONG_OVERDUE_DAYS = 30  # past this, overdue is no longer a slow payables run
+HABIT_MIN_PAID = 3  # paid invoices needed before a payer's habit is known
+HABIT_SLACK_DAYS = 7
+GRACE_DAYS = 3  # late by up to their usual lateness plus this is still their habit
 
 
 def unpaid_on(i: InvoiceView, day: date) -> bool:
@@ -25,6 +28,8 @@ class BillingFacts:
     overdue: list[InvoiceView]  # past due and unpaid (not counted again when failed)
     outstanding: float  # amount of both
     max_days_overdue: int
+    usual_days_late: int | None  # how late this payer usually pays (paid invoices of the last year), if known
+    always_paid: bool  # every earlier invoice of the window got paid, none failed unpaid
 
     @property
     def problems(self) -> list[InvoiceView]:
@@ -43,12 +48,29 @@ def billing_facts(s: AccountSnapshot, c: ScoringConfig, day: date) -> BillingFac
         elif (i.due_at is not None and i.due_at < day) or (i.status == "overdue" and i.due_at is None):
             overdue.append(i)
     late = [(day - i.due_at).days for i in failed + overdue if i.due_at is not None and i.due_at < day]
+    paid = [
+        (i.paid_at - i.due_at).days
+        for i in s.invoices
+        if i.paid_at is not None and i.due_at is not None and i.paid_at <= day and i.status != "void"
+    ]
+    lateness = sorted(max(0, d) for d in paid)
     return BillingFacts(
         failed=failed,
         overdue=overdue,
         outstanding=sum(i.amount or 0.0 for i in failed + overdue),
         max_days_overdue=max(late, default=0),
+        usual_days_late=lateness[(len(lateness) * 3) // 4] if len(lateness) >= HABIT_MIN_PAID else None,
+        always_paid=not any(i.status == "failed" and i.paid_at is None and i not in failed for i in s.invoices),
     )
+
+
+def habitual(f: BillingFacts) -> bool:
+    """A payer who is always about this late, and always pays: their usual rhythm, not a risk."""
+    if f.failed or f.usual_days_late is None or not f.always_paid or len(f.overdue) > 1:
+        return False
+    if f.max_days_overdue <= GRACE_DAYS:  # a payment run away, from a payer who pays
+        return True
+    return f.usual_days_late >= GRACE_DAYS and f.max_days_overdue <= f.usual_days_late + HABIT_SLACK_DAYS
 
 
 def billing_risk(ctx: Context) -> list[SignalResult]:
@@ -66,6 +88,15 @@ def billing_risk(ctx: Context) -> list[SignalResult]:
     severity = HIGH if serious else MEDIUM
     if serious and ctx.renewal_within(c.renewal_high_days):
         severity = CRITICAL  # unpaid bills weeks before a renewal decide the renewal
+    small = bool(ctx.arr) and f.outstanding < c.billing_fyi_share * ctx.arr
+    if habitual(f):
+        severity = LOW
+        reasons.append(
+            f"Their usual rhythm: they pay about {f.usual_days_late} days late and always pay (for information)"
+        )
+    elif small and len(f.problems) == 1:
+        severity = LOW
+        reasons.append(f"Small against {money(ctx.arr, currency)} ARR (for information)")
     ids = [i.external_id for i in f.problems]
     return [
         SignalResult(
@@ -80,6 +111,11 @@ def billing_risk(ctx: Context) -> list[SignalResult]:
                 "outstanding": round(f.outstanding, 2),
                 "currency": currency,
                 "max_days_overdue": f.max_days_overdue,
+                "usual_days_late": f.usual_days_late,
+                "share_of_arr": round(f.outstanding / ctx.arr, 4) if ctx.arr else None,
+                "comparison": f"{f.max_days_overdue} days late against their usual {f.usual_days_late}"
+                if f.usual_days_late is not None
+                else f"{money(f.outstanding, currency)} outstanding",
                 "due_dates": {i.external_id: i.due_at.isoformat() for i in f.problems if i.due_at},
             },
             next_steps={

@@ -2,37 +2,28 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from scoring.config import ScoringConfig
 from scoring.results import CRITICAL, HIGH, MEDIUM, SignalResult
 from scoring.rules import Context, describe, money, plural
+from scoring.rules.departures import TextHit, text_hits
 from scoring.snapshot import AccountSnapshot, ContactView, NoteView
 
-# Auto-replies and bounces, in the languages customers write in. A phrase alone never fires: the contact's
-# address or full name must appear within NEAR characters of it in the same ticket or note.
-DEPARTURE = re.compile(
-    r"no longer (?:with|at|employed|works?|working|part of)|(?:has|have) left (?:the|our|\w+ (?:company|team))"
-    r"|left the (?:company|organi[sz]ation)|mailbox (?:is )?(?:unavailable|no longer)"
-    r"|(?:address|recipient) (?:not found|unknown|rejected)"
-    r"|n['’]est plus|ne fait plus partie|a quitté"
-    r"|nicht mehr|hat (?:das|unser) unternehmen verlassen|ya no (?:trabaja|forma parte|está)"
-    r"|não (?:trabalha|faz parte)|non (?:lavora|fa) più|niet meer (?:werkzaam|in dienst|bij)",
-    re.IGNORECASE,
-)
-NEAR = 160
+__all__ = [  # TextHit and text_hits live in departures; health reads them from here with the facts
+    "RECENT_DEPARTURE_DAYS",
+    "Departure",
+    "RelationshipFacts",
+    "TextHit",
+    "no_contact",
+    "relationship_facts",
+    "single_threaded",
+    "stakeholder_left",
+    "text_hits",
+]
+
 RECENT_DEPARTURE_DAYS = 90  # health remembers a departure this long
-
-
-@dataclass(frozen=True)
-class TextHit:
-    contact_id: str
-    source: str  # ticket | note
-    id: str
-    day: date
-    phrase: str
 
 
 @dataclass(frozen=True)
@@ -46,37 +37,6 @@ class Departure:
     def confidence(self) -> str:
         structural = any(not e.startswith("text:") for e in self.evidence)
         return "high" if structural and self.texts else "medium" if structural else "low"
-
-
-def _needles(c: ContactView) -> list[re.Pattern[str]]:
-    found = []
-    if c.email and "@" in c.email:
-        found.append(re.compile(re.escape(c.email), re.IGNORECASE))
-    if c.name and " " in c.name.strip():  # a full name; a first name alone is too common to trust
-        found.append(re.compile(rf"(?<!\w){re.escape(c.name.strip())}(?!\w)", re.IGNORECASE))
-    return found
-
-
-def text_hits(s: AccountSnapshot) -> list[TextHit]:
-    """Every ticket or note where a departure phrase sits next to a key contact's address or full name."""
-    texts: list[tuple[str, str, datetime, str]] = [
-        ("ticket", t.external_id, t.opened_at, f"{t.subject or ''}\n{t.body or ''}") for t in s.tickets
-    ]
-    texts += [("note", n.external_id, n.created_at, n.body or "") for n in s.notes]
-    with_phrases = [(t, [(m.start(), m.end(), m.group(0)) for m in DEPARTURE.finditer(t[3])]) for t in texts]
-    with_phrases = [(t, phrases) for t, phrases in with_phrases if phrases]
-    if not with_phrases:  # most accounts: no departure phrase anywhere, so no contact pattern to compile
-        return []
-    keys = [(c, _needles(c)) for c in s.contacts if c.is_key_stakeholder]
-    keys = [(c, n) for c, n in keys if n]
-    hits = []
-    for (source, ident, when, text), phrases in with_phrases:
-        for contact, needles in keys:
-            named = [m.start() for p in needles for m in p.finditer(text)]
-            close = [ph for ph in phrases for at in named if ph[0] - NEAR <= at <= ph[1] + NEAR]
-            if close:
-                hits.append(TextHit(contact.external_id, source, ident, when.date(), close[0][2].lower()))
-    return hits
 
 
 @dataclass(frozen=True)
@@ -155,6 +115,9 @@ def stakeholder_left(ctx: Context) -> list[SignalResult]:
             if single
             else f"{plural(remaining, 'active key contact')} remain",
         ]
+        leads = sorted({h.successor for h in d.texts if h.successor})
+        if leads:
+            reasons.append("The reply names who to engage instead: " + "; ".join(leads))
         if engage:
             reasons.append("Who else to engage: " + ", ".join(engage))
         if renewal_soon:
@@ -180,6 +143,9 @@ def stakeholder_left(ctx: Context) -> list[SignalResult]:
                     "active_key_contacts": remaining,
                     "single_threaded": single,
                     "others_to_engage": engage,
+                    "successor_named": leads,
+                    "comparison": f"left {(s.as_of - left_on).days} days ago; {remaining} active key contacts "
+                    f"remain against the {c.min_key_contacts} an account needs",
                     "days_to_renewal": ctx.days_to_renewal,
                 },
                 next_steps={

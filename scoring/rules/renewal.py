@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from scoring.results import CRITICAL, HIGH, LOW, MEDIUM, SignalResult
 from scoring.rules import Context, money, pct, plural
+from scoring.rules.growth import find_drop
 
 USAGE_DRIVER = -0.10  # a usage fall this large is worth naming as a driver even below usage_drop
+LOW_UTILISATION = 0.50  # half the seats unused before a renewal is a downsell risk, not a value story
+VALUE_UTILISATION = 0.70  # seat use worth citing in a value story
 
 
 def _drivers(ctx: Context) -> tuple[list[str], dict[str, object]]:
@@ -13,10 +16,18 @@ def _drivers(ctx: Context) -> tuple[list[str], dict[str, object]]:
     c, f = ctx.config, ctx.facts
     reasons: list[str] = []
     found: dict[str, object] = {}
+    drop = find_drop(ctx)
     usage = f.usage.users or f.usage.health_change
-    if usage is not None and usage.change <= USAGE_DRIVER:
+    if drop is not None:
+        reasons.append(f"{drop.label} {drop.comparison} ({drop.t.baseline:.0f} → {drop.t.recent:.0f}/day)")
+        found["usage_change"] = round(drop.t.change, 3)
+        found["usage_comparison"] = drop.comparison
+    elif usage is not None and usage.change <= USAGE_DRIVER:
         reasons.append(f"Active users {pct(usage.change)} ({usage.baseline:.0f} → {usage.recent:.0f}/day)")
         found["usage_change"] = round(usage.change, 3)
+    if "seats" in _whole_picture(ctx) and f.usage.utilisation is not None:
+        reasons.append(f"Only {f.usage.utilisation:.0%} of {ctx.s.seats_purchased} seats used: downsell risk")
+        found["utilisation"] = round(f.usage.utilisation, 3)
     if f.support.open_serious:
         reasons.append(f"{plural(len(f.support.open_serious), 'open urgent/high ticket')}")
         found["open_escalations"] = [t.external_id for t in f.support.open_serious]
@@ -44,13 +55,35 @@ def _drivers(ctx: Context) -> tuple[list[str], dict[str, object]]:
     return reasons, found
 
 
+def _whole_picture(ctx: Context) -> list[str]:
+    """What an AM counts against a renewal beyond the health score, each enough on its own."""
+    c, f = ctx.config, ctx.facts
+    out = []
+    close = ctx.renewal_within(c.renewal_prep_days)  # weeks away: seats and people decide the renewal now
+    if ctx.has("usage_drop"):
+        out.append("usage")
+    idle = [f.usage.utilisation, f.usage.utilisation_long_ago]
+    if close and all(u is not None and u < LOW_UTILISATION for u in idle):  # idle now and two months ago
+        out.append("seats")
+    if ctx.has("support_escalation"):
+        out.append("escalation")
+    if close and f.relationship.recent_departures(f.day, c.renewal_window_days):
+        out.append("departure")
+    if any(r.kind == "billing_risk" and r.severity >= HIGH for r in ctx.fired):
+        out.append("billing")
+    return out
+
+
 def renewal_risk(ctx: Context) -> list[SignalResult]:
     c, h, s = ctx.config, ctx.health, ctx.s
     days = ctx.days_to_renewal
-    if days is None or not ctx.renewal_within(c.renewal_window_days) or not (ctx.unhealthy or ctx.falling):
+    if days is None or not ctx.renewal_within(c.renewal_window_days):
+        return []
+    picture = _whole_picture(ctx)
+    if not (ctx.unhealthy or ctx.falling or picture):
         return []
     trend = f" ({h.trend_30d:+d} in 30 days)" if h.trend_30d is not None else ""
-    why = "below" if ctx.unhealthy else "falling fast toward"
+    why = "below" if ctx.unhealthy else "falling fast toward" if ctx.falling else "above"
     drivers, found = _drivers(ctx)
     weakest = sorted(h.components.items(), key=lambda kv: kv[1])[:2]
     named = "; ".join(drivers) if drivers else "weakest: " + ", ".join(f"{k} {v:.0f}" for k, v in weakest)
@@ -58,11 +91,16 @@ def renewal_risk(ctx: Context) -> list[SignalResult]:
     return [
         SignalResult(
             kind="renewal_risk",
-            severity=CRITICAL if days <= c.renewal_critical_days else HIGH if days <= c.renewal_high_days else MEDIUM,
+            severity=CRITICAL
+            if days <= c.renewal_critical_days or ("departure" in picture and days <= c.renewal_high_days)
+            else HIGH
+            if days <= c.renewal_high_days or "departure" in picture
+            else MEDIUM,
             title=f"Renewal in {days} days at risk: health {h.score}{trend}",
             reasons=[
                 f"Renews {renewal} ({days} days) with health {h.score}/100{trend}, {why} the "
-                f"{c.health_threshold:.0f} threshold",
+                f"{c.health_threshold:.0f} threshold"
+                + (f"; at risk on {', '.join(picture)}" if picture and not ctx.unhealthy else ""),
                 *drivers,
             ],
             evidence={
@@ -72,6 +110,9 @@ def renewal_risk(ctx: Context) -> list[SignalResult]:
                 "trend_30d": h.trend_30d,
                 "threshold": c.health_threshold,
                 "drivers": found,
+                "at_risk_on": picture,
+                "comparison": f"health {h.score} against the {c.health_threshold:.0f} threshold{trend}, "
+                f"{days} days before renewal" + (f", at risk on {', '.join(picture)}" if picture else ""),
                 "weakest_components": dict(weakest),
                 "arr": ctx.arr,
             },
@@ -89,9 +130,9 @@ def renewal_risk(ctx: Context) -> list[SignalResult]:
 def renewal_prep(ctx: Context) -> list[SignalResult]:
     c, s, f = ctx.config, ctx.s, ctx.facts
     days = ctx.days_to_renewal
-    if days is None or not ctx.renewal_within(c.renewal_prep_days) or ctx.unhealthy:
+    if days is None or not ctx.renewal_within(c.renewal_prep_days) or ctx.unhealthy or ctx.falling:
         return []
-    if ctx.has("renewal_risk"):
+    if any(ctx.has(k) for k in ("renewal_risk", "usage_drop", "support_escalation", "stakeholder_left")):
         return []
     milestone = min(m for m in c.renewal_prep_milestones if m >= days)
     solved = [
@@ -102,18 +143,20 @@ def renewal_prep(ctx: Context) -> list[SignalResult]:
     ]
     story: list[str] = []
     evidence: dict[str, object] = {"days_to_renewal": days, "milestone": milestone, "health": ctx.health.score}
-    if f.usage.user_growth is not None:
+    # The value story cites strengths only: half the seats unused is a risk, never value.
+    if f.usage.user_growth is not None and f.usage.user_growth >= 0:
         story.append(f"Active users {pct(f.usage.user_growth)} over {c.expansion_growth_days} days")
         evidence["user_growth"] = round(f.usage.user_growth, 3)
-    if f.usage.utilisation is not None:
+    if f.usage.utilisation is not None and f.usage.utilisation >= VALUE_UTILISATION:
         story.append(f"Seat use {f.usage.utilisation:.0%}")
         evidence["utilisation"] = round(f.usage.utilisation, 3)
-    story.append(f"{plural(len(solved), 'ticket')} resolved in 90 days")
+    if solved:
+        story.append(f"{plural(len(solved), 'ticket')} resolved in 90 days")
     evidence["tickets_resolved_90d"] = len(solved)
-    if f.support.csat_recent is not None:
+    if f.support.csat_recent is not None and f.support.csat_recent >= 4:
         story.append(f"CSAT {f.support.csat_recent:.1f}")
         evidence["csat"] = round(f.support.csat_recent, 2)
-    facts = ", ".join(story)
+    facts = ", ".join(story) or "the outcomes they bought it for"
     return [
         SignalResult(
             kind="renewal_prep",

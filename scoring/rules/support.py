@@ -118,6 +118,14 @@ def support_escalation(ctx: Context) -> list[SignalResult]:
                 "csat_recent": round(f.csat_recent, 2) if f.csat_recent is not None else None,
                 "csat_prior": round(f.csat_prior, 2) if f.csat_prior is not None else None,
                 "window_days": c.support_window_days,
+                "comparison": f"{len(f.opened_serious)} urgent/high opened in {c.support_window_days} days against "
+                f"the {c.support_opened_min} that count as piling up, {len(f.open_serious)} open against "
+                f"{c.support_open_min}"
+                + (
+                    f"; CSAT {f.csat_recent:.1f} against {f.csat_prior:.1f} in the 60 days before"
+                    if f.csat_recent is not None and f.csat_prior is not None
+                    else ""
+                ),
             },
             next_steps={
                 "am": f"Hold commercial asks on this {money(ctx.arr or None, ctx.s.currency)} account until the "

@@ -8,6 +8,7 @@ Nothing here reaches the internet: point `SLACK_API_URL` at `fake.api_url`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
@@ -61,6 +62,22 @@ class Bucket:
 
 
 @dataclass
+class Hold:
+    """One call held open: the test learns it arrived (and may kill the client meanwhile), then lets it go.
+    With `lands`, a chat.postMessage is posted before it is held (the send landed, its answer never came)."""
+
+    method: str
+    after: int  # calls of `method` let through before the held one
+    lands: bool = False
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+    seen: int = 0
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@dataclass
 class RandomFaults:
     rng: random.Random
     rate_429: float
@@ -99,6 +116,7 @@ class FakeSlack:
         self._window: deque[float] = deque()
         self.buckets = {m: Bucket(burst, rate) for m, (burst, rate) in (method_limits or {}).items()}
         self.random: RandomFaults | None = None
+        self.holds: list[Hold] = []
         self.loopback = LoopbackServer(self._handler())
 
     # -- life cycle ---------------------------------------------------------------------------------------
@@ -134,6 +152,24 @@ class FakeSlack:
     ) -> None:
         for _ in range(times):
             self.state.faults[method].append(Fault(status, retry_after, lands))
+
+    def hold(self, method: str, after: int = 0, lands: bool = False) -> Hold:
+        """Hold the call of `method` that comes after `after` others open until released (or 60 s): how a
+        test stops a client at a precise point of a send, then kills it."""
+        hold = Hold(method, after, lands)
+        with self.lock:
+            self.holds.append(hold)
+        return hold
+
+    def _held(self, method: str) -> Hold | None:
+        with self.lock:
+            for hold in self.holds:
+                if hold.method == method and not hold.arrived.is_set():
+                    hold.seen += 1
+                    if hold.seen > hold.after:
+                        hold.arrived.set()
+                        return hold
+        return None
 
     def random_failures(
         self,
@@ -318,6 +354,9 @@ class FakeSlack:
                     self._send(200, {"ok": True})
                     return
                 method = path.removeprefix("/api/")
+                if (hold := fake._held(method)) is not None:
+                    self._hold(hold, method, body)
+                    return
                 auth = self.headers.get("Authorization", "")
                 token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else body.get("token")
                 with fake.lock:
@@ -343,6 +382,17 @@ class FakeSlack:
                         self._send(200, {"ok": False, "error": "invalid_auth"})
                         return
                     self._send(200, fake.api(method, body))
+
+            def _hold(self, hold: Hold, method: str, body: dict[str, Any]) -> None:
+                """Post first if the hold lands, then wait; the client is likely dead by the answer."""
+                with fake.lock:
+                    call = Call(method, body, None, status=503, cause="held")
+                    fake.state.calls.append(call)
+                    answer = fake.api(method, body) if hold.lands else {"ok": False, "error": "held"}
+                    call.landed = hold.lands and answer.get("ok") is True
+                hold.released.wait(60)
+                with contextlib.suppress(OSError):  # the client was killed while we held it
+                    self._send(200 if hold.lands else 503, answer)
 
         return Handler
 
