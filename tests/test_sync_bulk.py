@@ -1,5 +1,6 @@
 """The bulk, streaming sync: what changed is known per account, a failure midway stores nothing, a key
-repeated in one batch keeps its last values (the CSV reader reports one repeated in a file); the batched rescore reads what the one-shot read did."""
+repeated in one batch keeps its last values (the CSV reader reports one repeated in a file); the batched
+rescore reads what the one-shot read did."""
 
 from __future__ import annotations
 
@@ -153,9 +154,7 @@ def test_a_configured_files_source_is_matched_as_it_streams(db: Database, tmp_pa
     assert report.created["usage"] == 40 and report.problems == []
 
 
-def test_a_streamed_sync_lets_no_one_vanish_after_a_read_failure_in_a_later_file(
-    db: Database, tmp_path: Path
-) -> None:
+def test_a_streamed_sync_lets_no_one_vanish_after_a_read_failure_in_a_later_file(db: Database, tmp_path: Path) -> None:
     """Streaming reads notes.csv after contacts are stored: the vanishing is decided once every file is read."""
     run_sync(db, "acme", FileSource(write_book(tmp_path)))
     book = write_book(tmp_path, contacts=[c for c in CONTACTS if c["contact_id"] != "C2"])
