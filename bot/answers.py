@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from bot.book import load_snapshots
 from bot.models import Account, HealthScore, Member, StoredAnswer, SyncRun, utcnow
 from bot.views import AccountAnswer, StakeholderLine, TicketLine
+from scoring.config import ScoringConfig
+from scoring.rules.growth import usage_facts
 from scoring.snapshot import AccountSnapshot
 
 RECENT_TICKETS = 5
@@ -34,14 +36,11 @@ def _mean(values: list[int | None]) -> float | None:
 
 
 def usage_figures(snapshot: AccountSnapshot) -> tuple[float | None, float | None, float | None]:
-    """7-day mean of active users, its change against the 7 days a month earlier, seat utilisation."""
-    points = snapshot.usage
-    now = _mean([p.active_users for p in points[-7:]])
-    before = _mean([p.active_users for p in points[-37:-30]]) if len(points) >= 37 else None
-    change = (now - before) / before if now is not None and before else None
-    seats = _mean([p.seats_used for p in points[-7:]])
-    utilisation = seats / snapshot.seats_purchased if seats is not None and snapshot.seats_purchased else None
-    return now, change, utilisation
+    """7-day mean of active users; their change and the seat use exactly as the signals compute them (one
+    definition of each metric, so `/account` and a usage signal never show two numbers for one thing)."""
+    now = _mean([p.active_users for p in snapshot.usage[-7:]])
+    facts = usage_facts(snapshot, ScoringConfig(), snapshot.as_of)
+    return now, (facts.users.change if facts.users else None), facts.utilisation
 
 
 def compose(

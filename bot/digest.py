@@ -160,7 +160,7 @@ def deterministic_opening(member: Member, shown: list[DigestItem], total: int) -
     fresh = sum(1 for i in shown if i.change != "ongoing")
     critical = [i.account_name for i in shown if i.severity >= CRITICAL]
     text = f"Good morning {first}: {total} account{'s' if total != 1 else ''} need{'s' if total == 1 else ''}"
-    text += f" attention, {fresh} new or worse since last time."
+    text += " your attention" + (f", {fresh} new or worse since yesterday." if fresh < len(shown) else ".")
     if critical:
         text += f" Critical: {', '.join(critical[:3])}."
     return text
@@ -180,12 +180,16 @@ def _figures(
         )
     )
     kinds = {aid: {s.kind for s in sigs} for aid, sigs in grouped.items()}
+    # At risk: a renewal at risk, or anything critical (a champion gone on a $140k account is ARR at risk).
+    at_risk = {aid for aid, sigs in grouped.items() if any(s.severity >= CRITICAL for s in sigs)}
+    at_risk |= {aid for aid, names in kinds.items() if "renewal_risk" in names}
     renewing = [a for a in accounts if a.renewal_date and 0 <= (a.renewal_date - day).days <= 90]
     currencies = {a.currency for a in accounts if a.currency}
     return Figures(
         accounts=len(accounts),
         arr_total=sum(_money(a.arr) for a in accounts),
-        arr_at_risk=sum(_money(a.arr) for a in accounts if "renewal_risk" in kinds.get(a.id, set())),
+        arr_at_risk=sum(_money(a.arr) for a in accounts if a.id in at_risk),
+        accounts_at_risk=sum(1 for a in accounts if a.id in at_risk),
         expansion_pipeline=sum(
             _money(s.value_at_stake) for sigs in grouped.values() for s in sigs if s.kind == "expansion"
         ),

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from bot import working_days
 from bot.db import Database, org_scope
 from bot.delivery.channel import Channel
 from bot.delivery.compose import direct, platforms_of
 from bot.delivery.message import OutgoingMessage
 from bot.digest import book_figures, build_digest, member_accounts
 from bot.first_read_view import FirstRead
-from bot.localtime import local_day
+from bot.localtime import local_day, zone_of
 from bot.models import Delivery, HealthScore, Member, Organization, SyncRun
 from bot.pipeline import DeliveryReport, run_score, send_messages
 from bot.render.first_read import first_read_blocks, first_read_card, first_read_fallback_text
@@ -32,22 +33,12 @@ log = logging.getLogger(__name__)
 KIND = "first_read"
 SUBJECT = "your-book"
 WORKDAY_START, WORKDAY_END = time(9, 0), time(18, 0)
-WORKING_DAYS = range(0, 5)  # Monday to Friday
 
 
-def zone_of(*names: str | None) -> ZoneInfo:
-    for name in names:
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
-
-
-def in_working_hours(zone: ZoneInfo, now: datetime) -> bool:
+def in_working_hours(zone: ZoneInfo, now: datetime, days: tuple[str, ...] = working_days.MON_FRI) -> bool:
+    """Within the member's working day: one of their working days (bot.working_days), 09:00 to 18:00."""
     local = now.astimezone(zone)
-    return local.weekday() in WORKING_DAYS and WORKDAY_START <= local.time() < WORKDAY_END
+    return working_days.is_working_day(days, local.date()) and WORKDAY_START <= local.time() < WORKDAY_END
 
 
 def has_synced(session: Session, org_id: int) -> bool:
@@ -122,7 +113,13 @@ def send_first_reads(
             if org is None or not has_synced(session, org_id):
                 return report
             slug, zone = org.slug, org.timezone
-            due = [m.id for m in members_owed(session, org_id) if in_working_hours(zone_of(m.timezone, zone), now)]
+            due = [
+                m.id
+                for m in members_owed(session, org_id)
+                if in_working_hours(
+                    zone_of(m.timezone, zone), now, working_days.of_member(m.working_days, m.timezone or zone)
+                )
+            ]
             today = local_day(zone, now=now)
             scored = session.scalar(
                 select(exists(select(HealthScore.id).where(HealthScore.org_id == org_id, HealthScore.day == today)))

@@ -20,8 +20,9 @@ from bot.handoffs import due_reminders, other_threads, record_thread
 from bot.models import Account, Handoff, HandoffMessage, HandoffThread, Member, Organization, utcnow
 from bot.render import actions as act
 from bot.render import format as fmt
+from bot.render.blocks import md
 from bot.render.blocks_chat import handoff_reply_text, handoff_root_blocks
-from bot.render.cards import card, plain, text_block
+from bot.render.cards import card, lines, plain, text_block
 from bot.tenancy import scope_session
 from bot.views import HandoffSummary
 
@@ -47,7 +48,7 @@ def handoff_card(
             f"**{plain(h.topic.capitalize(), fmt.SHORT)}** on **{plain(h.account_name, fmt.NAME)}** "
             f"from {plain(h.from_name, fmt.SHORT)} to {plain(to_name, fmt.SHORT)}"
         ),
-        text_block(plain(h.note, 1500, multiline=True)),
+        *lines(plain(h.note, 1500, multiline=True)),
     ]
     if promises:
         body.append(text_block(f"**Promised to the customer:** {plain(promises, fmt.NEXT_STEP)}"))
@@ -73,7 +74,20 @@ def handoff_card(
                 "data": {"action": act.HANDOFF_DONE, "handoff_id": h.handoff_id},
             }
         )
-    return card(body, actions, f"Handoff on {h.account_name}")
+    return card(body, actions, f"Handoff on {fmt.clean(h.account_name, fmt.NAME)}")
+
+
+def handoff_notice(platform: str, account_name: str, from_name: str) -> str:
+    """The notification text of a handoff root, escaped for the platform's markup."""
+    if platform == "slack":
+        return f"Handoff on {md(account_name, fmt.NAME)} from {md(from_name, fmt.SHORT)}"
+    return f"Handoff on {plain(account_name, fmt.NAME)} from {plain(from_name, fmt.SHORT)}"
+
+
+def reply_body(author: str, platform: str, body: str) -> list[dict[str, object]]:
+    """A mirrored reply in Teams: who wrote it and where, then each of its lines as its own paragraph."""
+    where = "Teams" if platform == "teams" else "Slack"
+    return [text_block(f"**{plain(author, fmt.SHORT)}** (from {where})"), *lines(plain(body, 2500, multiline=True))]
 
 
 def root_messages(db: Database, org_id: int, handoff_id: int, day: date, platforms: set[str]) -> list[OutgoingMessage]:
@@ -91,7 +105,7 @@ def root_messages(db: Database, org_id: int, handoff_id: int, day: date, platfor
             for platform in platforms_of(member):
                 if platform not in platforms:
                     continue
-                text = f"Handoff on {fmt.clean(account.name, fmt.NAME)} from {fmt.clean(summary.from_name, 100)}"
+                text = handoff_notice(platform, account.name, summary.from_name)
                 messages.append(
                     OutgoingMessage(
                         recipient=direct(member),
@@ -163,7 +177,7 @@ def mirror_reply(
                 continue
             member = session.get_one(Member, thread.member_id)
             text = handoff_reply_text(author_name, reply.platform, reply.body)
-            plain_text = f"{author_name}: {reply.body}"
+            plain_text = f"{plain(author_name, fmt.SHORT)}: {plain(reply.body, 2500, multiline=True)}"
             messages.append(
                 OutgoingMessage(
                     recipient=replace(recipient(member), channel=thread.channel),
@@ -172,7 +186,7 @@ def mirror_reply(
                     day=day,
                     platform=thread.platform,
                     text=text if thread.platform == "slack" else plain_text,
-                    card=card([text_block(plain(plain_text, 2500, multiline=True))], [], plain_text)
+                    card=card(reply_body(author_name, reply.platform, reply.body), [], plain_text)
                     if thread.platform == "teams"
                     else None,
                     thread=thread.thread_ref,
@@ -201,10 +215,11 @@ def send_reminders(
                     )
                 )
             }
-            text = f"Reminder: the handoff on {fmt.clean(account.name, fmt.NAME)} is waiting for your acknowledgement."
             for platform in platforms_of(receiver):
                 if platform not in channels:
                     continue
+                name = md(account.name, fmt.NAME) if platform == "slack" else plain(account.name, fmt.NAME)
+                text = f"Reminder: the handoff on {name} is waiting for your acknowledgement."
                 thread = threads.get(platform)
                 who = direct(receiver)
                 messages.append(

@@ -6,12 +6,16 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
-def local_day(*zones: str | None, now: datetime | None = None) -> date:
-    moment = now or datetime.now(UTC)
-    for name in zones:
+def zone_of(*names: str | None) -> ZoneInfo:
+    """The first valid timezone of those given (a member's, then their organization's), else UTC."""
+    for name in names:
         if name:
             try:
-                return moment.astimezone(ZoneInfo(name)).date()
+                return ZoneInfo(name)
             except (ZoneInfoNotFoundError, ValueError):
                 continue
-    return moment.date()
+    return ZoneInfo("UTC")
+
+
+def local_day(*zones: str | None, now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(zone_of(*zones)).date()

@@ -17,7 +17,8 @@ class Figures(BaseModel):
 
     accounts: int = 0
     arr_total: float = 0.0
-    arr_at_risk: float = 0.0
+    arr_at_risk: float = 0.0  # ARR of every account with a critical item or a renewal at risk
+    accounts_at_risk: int = 0
     expansion_pipeline: float = 0.0
     renewals_90d: int = 0
     renewals_90d_arr: float = 0.0

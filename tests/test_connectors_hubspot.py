@@ -240,5 +240,5 @@ def test_the_cli_configures_tests_syncs_and_scores_a_hubspot_source(
         session.add(Member(org_id=org_id, email="alice@vendor.example", name="Alice", role="am"))
         session.add(Member(org_id=org_id, email="bruno@vendor.example", name="Bruno", role="csm"))
     digests = run("digest", "--as-of", "2026-11-21")
-    alice = digests.split("Tandem digest for Alice", 1)[1].split("Tandem digest for", 1)[0]
+    alice = digests.split("Digest for Alice", 1)[1].split("Digest for", 1)[0]  # the CLI's banner per member
     assert "Acme Robotics" in alice  # the owner's morning digest, built from HubSpot's records

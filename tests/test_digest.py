@@ -201,3 +201,14 @@ def test_a_signal_that_ended_and_came_back_is_not_silenced_by_an_old_done(
         assert risk.id in rescore(session, org, DAY + timedelta(days=3)).resolved  # paid
         assert risk.id in rescore(session, org, DAY + timedelta(days=10)).new  # a new invoice is overdue
     assert risk.id in _shown(digest_for(db, book, "am", day=DAY + timedelta(days=10)))  # a new window: shown
+
+
+def test_arr_at_risk_counts_every_account_with_a_critical_item(db: Database, book: int) -> None:
+    """A champion gone on an account is ARR at risk, even with no renewal_risk signal on it."""
+    add_signal(db, book, "A2", "stakeholder_left", 4, key="C9")
+    add_signal(db, book, "A1", "renewal_risk", 3)
+    add_signal(db, book, "A3", "usage_drop", 2)  # not critical, no renewal risk: not counted
+    with db.session() as session:
+        arr = {a.external_id: float(a.arr or 0) for a in session.scalars(select(Account))}
+    figures = digest_for(db, book, "am").figures
+    assert figures.arr_at_risk == arr["A1"] + arr["A2"] and figures.accounts_at_risk == 2

@@ -89,6 +89,19 @@ def test_outside_working_hours_it_waits_for_the_next_working_day(db: Database, t
     assert [o.status for o in send_first_reads(db, org_id(db), channels, now=MONDAY_START).outcomes] == ["sent"]
 
 
+def test_a_member_who_works_sunday_to_thursday_is_greeted_on_their_sunday(db: Database, tmp_path: Path) -> None:
+    """The working days are the member's own (bot.working_days), as for their digest: not always Monday-Friday."""
+    out = tmp_path / "out"
+    channels = outbox_channels(out)
+    sync(db, tmp_path / "book", [LATECOMER])
+    with db.session() as session:
+        member = session.scalars(select(Member).where(Member.email == "late@us.example")).one()
+        member.working_days = ["sun", "mon", "tue", "wed", "thu"]
+    assert send_first_reads(db, org_id(db), channels, now=SATURDAY).outcomes == []
+    sunday = datetime(2026, 12, 6, 11, 0, tzinfo=UTC)
+    assert [o.status for o in send_first_reads(db, org_id(db), channels, now=sunday).outcomes] == ["sent"]
+
+
 def test_a_member_who_already_had_a_digest_is_not_greeted(db: Database, tmp_path: Path) -> None:
     sync(db, tmp_path / "book", [LATECOMER])
     with db.session() as session:

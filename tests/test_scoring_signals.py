@@ -369,3 +369,14 @@ def test_every_kind_is_explained_and_every_kind_fires_somewhere() -> None:
 
 def test_disabled_signals_are_not_returned() -> None:
     assert kinds(f.champion_left(), disabled_signals=["single_threaded"]) == {"stakeholder_left"}
+
+
+def test_renewal_prep_tells_the_value_story_with_strengths_only() -> None:
+    """Low seat use is a weakness to work on: it is never part of the value story (nor its next step)."""
+    half_used = f.renewal_coming().with_seats(100).seats_in_use(lambda d: 51)
+    prep = one(half_used, "renewal_prep")
+    assert prep.evidence["utilisation"] == 0.51
+    said = " ".join([*prep.reasons, *prep.next_steps.values()])
+    assert "Seat use" not in said and "51%" not in said
+    full = one(f.renewal_coming().with_seats(100).seats_in_use(lambda d: 95), "renewal_prep")
+    assert "Seat use 95%" in " ".join(full.reasons)

@@ -122,8 +122,11 @@ def test_conversation_cards_validate_and_keep_data_inert() -> None:
         # Markdown is inert in an input's value (it is edited, not rendered); everywhere else it is escaped.
         shown = [e for e in card["body"] if not e["type"].startswith("Input.")]
         assert "](https://evil" not in json.dumps(shown, ensure_ascii=False)
-    assert len(chooser_card(chooser)["actions"]) == 5
+    [choices] = [e for e in chooser_card(chooser)["body"] if e["type"] == "Input.ChoiceSet"]
+    assert len(choices["choices"]) == 5 and choices["style"] == "expanded" and choices["wrap"] is True
     assert parse_chat_submit({"action": "choose_account", "account_id": 3}) == ("choose_account", 3, {})
+    # The choice set answers with the chosen id as text, merged into the button's data.
+    assert parse_chat_submit({"action": "choose_account", "account_id": "3"}) == ("choose_account", 3, {})
     assert parse_chat_submit({"action": "handoff_submit", "account_id": 3, "note": "hi", "x": "y"})[2] == {"note": "hi"}
     bad_payloads: list[object] = [{"action": "choose_account", "account_id": True}, {"action": "nope"}, [], None]
     for bad in bad_payloads:

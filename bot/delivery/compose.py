@@ -8,7 +8,7 @@ from datetime import date
 from bot.delivery.message import OutgoingMessage, Recipient
 from bot.models import Member
 from bot.render.blocks import alert_blocks, alert_fallback_text, digest_blocks, digest_fallback_text
-from bot.render.cards import alert_card, digest_card
+from bot.render.cards import alert_card, alert_summary, digest_card, digest_summary
 from bot.views import Digest, StakeholderAlert
 
 
@@ -56,11 +56,11 @@ def _message(
 ) -> OutgoingMessage:
     if digest is not None:
         # Slack's fallback is escaped for mrkdwn; Teams notifications show plain text.
-        text = digest_fallback_text(digest) if platform == "slack" else _plain_digest_summary(digest)
+        text = digest_fallback_text(digest) if platform == "slack" else digest_summary(digest)
         blocks = digest_blocks(digest) if platform == "slack" else []
         card = digest_card(digest) if platform == "teams" else None
     elif alert is not None:
-        text = alert_fallback_text(alert) if platform == "slack" else f"Key stakeholder left {alert.account_name}"
+        text = alert_fallback_text(alert) if platform == "slack" else alert_summary(alert)
         blocks = alert_blocks(alert) if platform == "slack" else []
         card = alert_card(alert) if platform == "teams" else None
     else:
@@ -75,7 +75,3 @@ def _message(
         blocks=blocks,
         card=card,
     )
-
-
-def _plain_digest_summary(digest: Digest) -> str:
-    return f"Tandem digest for {digest.member_name}: {len(digest.items)} items, {digest.more_count} more."

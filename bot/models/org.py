@@ -44,5 +44,7 @@ class Member(OrgOwned, Base):
     digest_channel: Mapped[str | None] = mapped_column(String(200))
     # Signal kinds the member chose not to see in their digest (critical items still show).
     muted_kinds: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    # Weekdays the digest goes out ("mon", ...); None: the locale's working week (bot.working_days).
+    working_days: Mapped[list[Any] | None] = mapped_column(default=None)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

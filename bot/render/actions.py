@@ -17,7 +17,8 @@ HANDOFF = "handoff_start"
 DONE = "item_done"
 FEEDBACK_USEFUL = "feedback_useful"
 FEEDBACK_NOT_USEFUL = "feedback_not_useful"
-ALL_ACTIONS = (OPEN_ACCOUNT, SNOOZE, HANDOFF, DONE, FEEDBACK_USEFUL, FEEDBACK_NOT_USEFUL)
+ITEM_MENU = "item_menu"  # Slack's overflow menu on a digest item; the chosen option names the action
+ALL_ACTIONS = (OPEN_ACCOUNT, SNOOZE, HANDOFF, DONE, FEEDBACK_USEFUL, FEEDBACK_NOT_USEFUL, ITEM_MENU)
 ITEM_ACTIONS = (OPEN_ACCOUNT, SNOOZE, HANDOFF, DONE)
 FEEDBACK_ACTIONS = (FEEDBACK_USEFUL, FEEDBACK_NOT_USEFUL)
 ALERT_ACTIONS = (OPEN_ACCOUNT, HANDOFF)
@@ -32,20 +33,22 @@ EDIT_SETTINGS = "edit_settings"  # App Home
 CHAT_ACTIONS = (SHARE, CHOOSE, HANDOFF_ACK, HANDOFF_DONE, MODEL_INPUT, EDIT_SETTINGS)
 
 LABELS = {
-    OPEN_ACCOUNT: "Open account",
-    SNOOZE: "Snooze 7 days",
+    OPEN_ACCOUNT: "Open in CRM",
+    SNOOZE: "Snooze this item 7 days",
     HANDOFF: "Hand off",
-    DONE: "Done",
-    FEEDBACK_USEFUL: "Useful",
-    FEEDBACK_NOT_USEFUL: "Not useful",
+    DONE: "Mark this item done",
+    FEEDBACK_USEFUL: "This item was useful",
+    FEEDBACK_NOT_USEFUL: "This item was not useful",
+    ITEM_MENU: "More",
     SHARE: "Share in channel",
-    CHOOSE: "Show",
+    CHOOSE: "Show account",
     HANDOFF_ACK: "Acknowledge",
     HANDOFF_DONE: "Mark done",
     MODEL_INPUT: "What did the model see?",
     EDIT_SETTINGS: "Edit settings",
 }
 VALUE_LIMIT = 2000  # Slack's limit on a button value
+OPTION_VALUE_LIMIT = 150  # Slack's limit on an overflow option's value
 MAX_SIGNAL_IDS = 40  # an item merges a handful of signals; this keeps a value well under VALUE_LIMIT
 
 
@@ -95,6 +98,33 @@ def parse_button_value(value: str) -> tuple[int, list[int]]:
     if not isinstance(data, dict):
         raise ValueError("malformed action payload")
     return _checked(data.get("a"), data.get("s", []))
+
+
+def menu_value(action: str, account_id: int, signal_ids: list[int]) -> str:
+    """An overflow option's value, {"x": action, "a": account, "s": [ids]}, within Slack's 150 characters.
+
+    An item merges a handful of signals; in the rare item with more than fit, the first (most severe) go.
+    """
+    ids = _ids(signal_ids)
+    while True:
+        value = json.dumps({"x": action, "a": int(account_id), "s": ids}, separators=(",", ":"))
+        if len(value) <= OPTION_VALUE_LIMIT or not ids:
+            return value
+        ids = ids[:-1]
+
+
+def parse_menu_value(value: str) -> tuple[str, int, list[int]]:
+    """Read back `menu_value`: (action, account_id, signal_ids); ValueError when malformed."""
+    if len(value) > VALUE_LIMIT:
+        raise ValueError("action payload too long")
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ValueError("malformed action payload") from exc
+    if not isinstance(data, dict) or data.get("x") not in ALL_ACTIONS or data.get("x") == ITEM_MENU:
+        raise ValueError("malformed action payload")
+    account_id, signal_ids = _checked(data.get("a"), data.get("s", []))
+    return str(data["x"]), account_id, signal_ids
 
 
 def submit_data(action: str, account_id: int, signal_ids: list[int]) -> dict[str, Any]:

@@ -10,7 +10,9 @@ import re
 from typing import Any
 
 from bot.render import actions as act
+from bot.render import escape as esc
 from bot.render import format as fmt
+from bot.render import items
 from bot.render.portfolio import WEEKLY_TITLE, portfolio_blocks
 from bot.render.validate import MAX_BLOCKS, MAX_TEXT_CHARS, slack_text_length
 from bot.views import Digest, DigestItem, HandoffSummary, StakeholderAlert
@@ -27,8 +29,8 @@ Block = dict[str, Any]
 
 
 def escape(text: str | None) -> str:
-    """Neutralise Slack's control characters: &, < and > are the only ones that make mentions and links."""
-    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Data for mrkdwn, uncut: `& < >` escaped and formatting characters neutralised (`escape.slack`)."""
+    return esc.slack(text or "")
 
 
 def md(text: str | None, limit: int, multiline: bool = False) -> str:
@@ -55,59 +57,64 @@ def _header(text: str) -> Block:
     return {"type": "header", "text": _text(fmt.clean(text, HEADER_LIMIT) or "Tandem", "plain_text")}
 
 
-def _button(action: str, index: int, value: str, url: str | None = None) -> dict[str, Any]:
+def _button(action: str, index: int, value: str, url: str | None = None, label: str | None = None) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
         "action_id": act.slack_action_id(action, index),
-        "text": _text(fmt.clip(act.LABELS[action], BUTTON_LIMIT), "plain_text"),
+        "text": _text(fmt.clip(label or act.LABELS[action], BUTTON_LIMIT), "plain_text"),
         "value": value,
     }
     if url:
         button["url"] = url  # opens the CRM; Slack still sends the click, which handlers just acknowledge
-    if action == act.DONE:
-        button["style"] = "primary"
     return button
 
 
 def _figures(d: Digest) -> Block:
-    f = d.figures
-    fields = [
-        ("Accounts", str(f.accounts)),
-        ("ARR at risk", fmt.money(f.arr_at_risk, f.currency)),
-        ("Expansion pipeline", fmt.money(f.expansion_pipeline, f.currency)),
-        ("Renewals in 90 days", f"{f.renewals_90d} ({fmt.money(f.renewals_90d_arr, f.currency)})"),
-        ("Coverage (30 days)", fmt.percent(f.coverage_30d)),
-    ]
-    return {"type": "section", "fields": [_text(f"*{title}*\n{escape(value)}") for title, value in fields]}
+    """The header figures, each with a label a new AM understands."""
+    fields = [(title, escape(value)) for title, value in items.header_figures(d)]
+    return {"type": "section", "fields": [_text(f"*{title}*\n{value}") for title, value in fields]}
 
 
-def _item_blocks(item: DigestItem, index: int, currency: str) -> list[Block]:
-    facts = [f"ARR {fmt.money(item.arr, currency)}", f"Renewal {fmt.renewal(item.renewal_date, item.days_to_renewal)}"]
-    if item.health is not None:
-        facts.append(f"Health {item.health}/100")
+def _menu(item: DigestItem, index: int, role: str, url: str | None) -> dict[str, Any]:
+    """The overflow menu: the other main action, snooze, done and feedback, each saying what it acts on."""
+    options = []
+    for action in items.secondary(item, role):
+        option: dict[str, Any] = {
+            "text": _text(fmt.clip(items.label(action, role, bool(url)), BUTTON_LIMIT), "plain_text"),
+            "value": act.menu_value(action, item.account_id, item.signal_ids),
+        }
+        if action == act.OPEN_ACCOUNT and url:
+            option["url"] = url
+        options.append(option)
+    return {"type": "overflow", "action_id": act.slack_action_id(act.ITEM_MENU, index), "options": options}
+
+
+def _item_blocks(item: DigestItem, index: int, d: Digest) -> list[Block]:
+    badge = items.badge(item, d)
+    title = f"{fmt.SEVERITY_MARKS.get(item.severity, '')} *{md(item.account_name, fmt.NAME)}*".strip()
+    title += f" · {fmt.severity_word(item.severity)}" + (f", {badge}" if badge else "")
     lines = [
-        f"{fmt.severity(item.severity)} · *{md(item.account_name, fmt.NAME)}* · `{escape(fmt.change(item.change))}`",
+        title,
         md(item.headline, fmt.HEADLINE),
-        escape(" · ".join(facts)),
-        *(f"• {md(reason, fmt.REASON)}" for reason in item.reasons[: fmt.MAX_REASONS]),
+        escape(items.figures_line(item, d.figures.currency)),
+        *(f"• {md(reason, fmt.REASON)}" for reason in items.reasons(item)),
     ]
     if item.next_step.strip():
         lines.append(f"*Next step:* {md(item.next_step, fmt.NEXT_STEP)}")
-    value = act.button_value(item.account_id, item.signal_ids)
     url = fmt.safe_url(item.crm_url)
+    first = items.primary(item, d.role)
+    button = _button(
+        first,
+        index,
+        act.button_value(item.account_id, item.signal_ids),
+        url if first == act.OPEN_ACCOUNT else None,
+        items.label(first, d.role, bool(url)),
+    )
+    button["style"] = "primary"
     return [
         {"type": "divider"},
         _section("\n".join(lines)),
-        {
-            "type": "actions",
-            "block_id": f"item:{index}",
-            "elements": [_button(a, index, value, url if a == act.OPEN_ACCOUNT else None) for a in act.ITEM_ACTIONS],
-        },
-        {
-            "type": "actions",
-            "block_id": f"feedback:{index}",
-            "elements": [_button(a, index, value) for a in act.FEEDBACK_ACTIONS],
-        },
+        {"type": "actions", "block_id": f"item:{index}", "elements": [button, _menu(item, index, d.role, url)]},
     ]
 
 
@@ -139,10 +146,8 @@ def _more(names: list[str], count: int) -> list[Block]:
 
 def digest_blocks(d: Digest) -> list[Block]:
     """The morning digest: header and figures, the opening, then each item with its buttons."""
-    name = fmt.clean(d.member_name, fmt.SHORT) or fmt.clean(d.member_email, fmt.SHORT)
     blocks: list[Block] = [
-        _header(f"{name} · {fmt.long_day(d.day)}"),
-        _context(f"Tandem digest for *{escape(name)}*, {escape(fmt.role_name(d.role))}"),
+        _header(f"Your accounts today · {fmt.long_day(d.day)}"),
         *(portfolio_blocks(d.portfolio, WEEKLY_TITLE) if d.portfolio is not None else []),
         _figures(d),
         _section(md(d.opening, fmt.OPENING, multiline=True) or "Here is your book today."),
@@ -166,7 +171,7 @@ def digest_blocks(d: Digest) -> list[Block]:
     shown: list[Block] = []
     count = 0
     for index, item in enumerate(d.items[: fmt.MAX_ITEMS_SHOWN]):
-        item_blocks = _item_blocks(item, index, d.figures.currency)
+        item_blocks = _item_blocks(item, index, d)
         size = slack_text_length(item_blocks)
         if used_blocks + len(item_blocks) > MAX_BLOCKS or used_text + size > TEXT_BUDGET:
             break
@@ -191,13 +196,21 @@ def digest_fallback_text(d: Digest) -> str:
     return fmt.clip(text, FALLBACK_LIMIT)
 
 
+def alert_figures(a: StakeholderAlert) -> str:
+    """The alert's figures in the digest's words and formats."""
+    facts = [f"ARR {fmt.money(a.arr, a.currency)}"]
+    if a.renewal_date is not None:
+        facts.append(f"renews {fmt.renewal(a.renewal_date, a.days_to_renewal)}")
+    return " · ".join(facts)
+
+
 def alert_blocks(a: StakeholderAlert) -> list[Block]:
     """A key contact left: who, where, what it puts at risk and what to do, with Open account / Hand off."""
     who = md(fmt.person(a.contact_name, a.contact_title, a.contact_role), 3 * fmt.SHORT)
     since = f" (since {fmt.day_label(a.since)})" if a.since else ""
     lines = [
         f"*{who}* has left *{md(a.account_name, fmt.NAME)}*{since}.",
-        f"ARR {fmt.money(a.arr)} · Renewal {fmt.renewal(a.renewal_date, a.days_to_renewal)}",
+        escape(alert_figures(a)),
     ]
     if a.single_threaded:
         lines.append("⚠️ *Single-threaded:* fewer than two key contacts remain on this account.")
@@ -208,11 +221,17 @@ def alert_blocks(a: StakeholderAlert) -> list[Block]:
         lines.append(f"*Next step:* {md(a.next_step, fmt.NEXT_STEP)}")
     blocks = [_header(f"Key stakeholder left {fmt.clean(a.account_name, fmt.NAME)}"), _section("\n".join(lines))]
     if a.evidence:
-        blocks.append(_context("Evidence: " + "; ".join(escape(fmt.evidence(e)) for e in a.evidence[: fmt.MAX_LIST])))
+        blocks.append(
+            _context("How we know: " + "; ".join(escape(fmt.evidence(e)) for e in a.evidence[: fmt.MAX_LIST]))
+        )
     value = act.button_value(a.account_id, [])
-    blocks.append(
-        {"type": "actions", "block_id": "alert", "elements": [_button(x, 0, value) for x in act.ALERT_ACTIONS]}
-    )
+    url = fmt.safe_url(a.crm_url)
+    elements = [
+        _button(x, 0, value, url if x == act.OPEN_ACCOUNT else None, items.label(x, "", bool(url)))
+        for x in act.ALERT_ACTIONS
+    ]
+    elements[0]["style"] = "primary"
+    blocks.append({"type": "actions", "block_id": "alert", "elements": elements})
     return blocks
 
 

@@ -10,14 +10,15 @@ from typing import Any
 
 from bot.render import actions as act
 from bot.render import format as fmt
-from bot.render.blocks import Block, _button, _context, _header, _section, _text, escape, md
+from bot.render.blocks import TEXT_BUDGET, Block, _button, _context, _header, _section, _text, escape, md
 from bot.render.facts import account_facts
+from bot.render.validate import MAX_BLOCKS, slack_text_length
 from bot.views import AccountAnswer, AccountChooser, HandoffSummary
 
 HELP_TEXT = (
     "*Tandem* — the shared read of every account.\n"
-    "• `/account <name or domain>` shows an account: health, signals, stakeholders, usage, tickets, handoffs.\n"
-    "• `/handoff <account> <note>` hands an account over to your pair (the AM's CSM, the CSM's AM).\n"
+    "• `/account &lt;name or domain&gt;` shows an account: health, signals, stakeholders, usage, tickets, handoffs.\n"
+    "• `/handoff &lt;account&gt; &lt;note&gt;` hands an account over to your pair (the AM's CSM, the CSM's AM).\n"
     "• Reply in a handoff thread: your pair sees it, in Slack or in Teams."
 )
 MAX_STAKEHOLDERS = 6
@@ -38,23 +39,14 @@ def no_match_blocks(query: str) -> list[Block]:
 
 
 def chooser_blocks(chooser: AccountChooser) -> list[Block]:
-    elements = [
-        {
-            "type": "button",
-            "action_id": act.slack_action_id(act.CHOOSE, i),
-            "text": _text(fmt.clip(fmt.clean(c.name, 70), 75), "plain_text"),
-            "value": act.button_value(c.account_id, []),
-        }
-        for i, c in enumerate(chooser.choices[:5])
-    ]
-    lines = [
-        f"• *{md(c.name, fmt.NAME)}*" + (f" ({md(c.domain, fmt.SHORT)})" if c.domain else "")
-        for c in chooser.choices[:5]
-    ]
-    return [
-        _section(f"Several accounts match *{md(chooser.query, fmt.NAME)}*. Which one?\n" + "\n".join(lines)),
-        {"type": "actions", "block_id": "chooser", "elements": elements},
-    ]
+    """One line a match, its name wrapping in full, with a "Show account" button beside it."""
+    blocks: list[Block] = [_section(f"Several accounts match *{md(chooser.query, fmt.NAME)}*. Which one?")]
+    for i, c in enumerate(chooser.choices[:5]):
+        line = f"*{md(c.name, fmt.NAME)}*" + (f" ({md(c.domain, fmt.SHORT)})" if c.domain else "")
+        button = _chat_button(act.CHOOSE, act.button_value(c.account_id, []))
+        button["action_id"] = act.slack_action_id(act.CHOOSE, i)
+        blocks.append({**_section(line), "block_id": f"choice:{i}", "accessory": button})
+    return blocks
 
 
 def _facts(a: AccountAnswer) -> Block:
@@ -196,11 +188,11 @@ def home_view(
     lines = []
     for r in rows[:40]:
         health = "?" if r.get("health") is None else str(r["health"])
-        signals = ", ".join(r.get("signals") or []) or "quiet"
+        signals = ", ".join(str(k).replace("_", " ") for k in r.get("signals") or []) or "quiet"  # words, not enums
         lines.append(f"• *{md(r['name'], 80)}* · health {health} · {md(signals, 120)}")
     blocks.append(_section("\n".join(lines) if lines else "No accounts in your book yet."))
     if len(rows) > 40:
-        blocks.append(_context(f"…and {len(rows) - 40} more: `/account <name>` shows any of them."))
+        blocks.append(_context(f"…and {len(rows) - 40} more: `/account &lt;name&gt;` shows any of them."))
     blocks.append({"type": "divider"})
     settings_lines = [f"*{escape(k)}:* {md(v, fmt.SHORT)}" for k, v in settings.items()]
     blocks.append(_section("*Your settings*\n" + "\n".join(settings_lines)))
@@ -209,16 +201,20 @@ def home_view(
 
 
 MODEL_INPUT_CHUNK = 2900  # a section's text is at most 3,000 characters, fences included
-MODEL_INPUT_BLOCKS = 45  # a message holds 50 blocks
 
 
 def model_input_blocks(heading: str, masked_input: str) -> list[Block]:
-    """The masked input, whole, in consecutive code blocks (it is data: escaped, never a mention)."""
+    """The masked input in consecutive code blocks, cut at spaces, as much as one message holds (it is
+    data: escaped, never a mention)."""
     blocks: list[Block] = [_section(escape(heading))]
-    chunks = [masked_input[i : i + MODEL_INPUT_CHUNK] for i in range(0, len(masked_input), MODEL_INPUT_CHUNK)]
-    for chunk in chunks[:MODEL_INPUT_BLOCKS]:
-        blocks.append(_section(f"```{escape(chunk.replace('```', 'ˋˋˋ'))}```"))
-    if len(chunks) > MODEL_INPUT_BLOCKS:
-        rest = len(masked_input) - MODEL_INPUT_BLOCKS * MODEL_INPUT_CHUNK
+    used, done = slack_text_length(blocks) + 200, 0  # room for the "more characters" notice
+    for chunk in fmt.chunks_at_spaces(masked_input, MODEL_INPUT_CHUNK - 100):
+        block = _section(f"```{escape(chunk.replace('```', 'ˋˋˋ'))}```")
+        if used + slack_text_length(block) > TEXT_BUDGET or len(blocks) >= MAX_BLOCKS - 2:
+            break
+        blocks.append(block)
+        used, done = used + slack_text_length(block), done + len(chunk)
+    if done < len(masked_input):
+        rest = len(masked_input) - done
         blocks.append(_context(f"…and {rest} more characters, beyond what one Slack message holds."))
     return blocks

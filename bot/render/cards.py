@@ -9,7 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.render import actions as act
+from bot.render import escape as esc
 from bot.render import format as fmt
+from bot.render import items
+from bot.render.blocks import alert_figures
 from bot.render.portfolio import WEEKLY_TITLE, portfolio_card_elements
 from bot.render.validate import CARD_LIMIT, card_size
 from bot.views import Digest, DigestItem, HandoffSummary, StakeholderAlert
@@ -22,7 +25,8 @@ Element = dict[str, Any]
 
 
 def plain(text: str | None, limit: int, multiline: bool = False) -> str:
-    return fmt.clean(text, limit, multiline).replace("](", "] (")
+    """Data for a TextBlock: cleaned, clipped, markdown neutralised (`escape.teams`)."""
+    return esc.teams(fmt.clean(text, limit, multiline))
 
 
 def card(body: list[Element], actions: list[Element], fallback: str) -> Element:
@@ -44,65 +48,50 @@ def fact_set(facts: list[tuple[str, str]], **style: Any) -> Element:
     return {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in facts], **style}
 
 
-def submit(action: str, account_id: int, signal_ids: list[int]) -> Element:
+def submit(action: str, account_id: int, signal_ids: list[int], title: str | None = None) -> Element:
     return {
         "type": "Action.Submit",
-        "title": act.LABELS[action],
+        "title": title or act.LABELS[action],
         "data": act.submit_data(action, account_id, signal_ids),
     }
 
 
-def open_action(account_id: int, signal_ids: list[int], url: str | None) -> Element:
+def open_action(account_id: int, signal_ids: list[int], url: str | None, title: str | None = None) -> Element:
     if safe := fmt.safe_url(url):
-        return {"type": "Action.OpenUrl", "title": act.LABELS[act.OPEN_ACCOUNT], "url": safe}
-    return submit(act.OPEN_ACCOUNT, account_id, signal_ids)
+        return {"type": "Action.OpenUrl", "title": title or "Open in CRM", "url": safe}
+    return submit(act.OPEN_ACCOUNT, account_id, signal_ids, title or "Show the account")
 
 
-def _item(item: DigestItem, currency: str) -> Element:
-    title = {
-        "type": "ColumnSet",
-        "columns": [
-            {"type": "Column", "width": "auto", "items": [text_block(fmt.severity(item.severity))]},
-            {
-                "type": "Column",
-                "width": "stretch",
-                "items": [text_block(plain(item.account_name, fmt.NAME), weight="Bolder")],
-            },
-            {
-                "type": "Column",
-                "width": "auto",
-                "items": [
-                    text_block(
-                        fmt.change(item.change), weight="Bolder", color=CHANGE_COLORS.get(item.change, "Default")
-                    )
-                ],
-            },
-        ],
-    }
-    facts = [("ARR", fmt.money(item.arr, currency)), ("Renewal", fmt.renewal(item.renewal_date, item.days_to_renewal))]
-    if item.health is not None:
-        facts.append(("Health", f"{item.health}/100"))
+def lines(text: str, **style: Any) -> list[Element]:
+    """One TextBlock per paragraph: Teams joins the lines of one block into a single paragraph."""
+    paragraphs = [line for line in text.splitlines() if line.strip()]
+    return [text_block(line, spacing="Default" if i == 0 else "None", **style) for i, line in enumerate(paragraphs)]
+
+
+def item_action(action: str, item: DigestItem, role: str) -> Element:
+    url = fmt.safe_url(item.crm_url)
+    title = items.label(action, role, bool(url))
+    if action == act.OPEN_ACCOUNT:
+        return open_action(item.account_id, item.signal_ids, url, title)
+    return submit(action, item.account_id, item.signal_ids, title)
+
+
+def _item(item: DigestItem, d: Digest) -> Element:
+    badge = items.badge(item, d)
+    title = f"{fmt.SEVERITY_MARKS.get(item.severity, '')} **{plain(item.account_name, fmt.NAME)}**".strip()
+    title += f" · {fmt.severity_word(item.severity)}" + (f", {badge}" if badge else "")
     body: list[Element] = [
-        title,
+        text_block(title),
         text_block(plain(item.headline, fmt.HEADLINE), spacing="None"),
-        fact_set(facts, spacing="Small"),
+        text_block(plain(items.figures_line(item, d.figures.currency), 300), spacing="None", isSubtle=True),
     ]
-    body += [
-        text_block(f"• {plain(r, fmt.REASON)}", spacing="None", isSubtle=True) for r in item.reasons[: fmt.MAX_REASONS]
-    ]
+    body += [text_block(f"• {plain(r, fmt.REASON)}", spacing="None") for r in items.reasons(item)]
     if item.next_step.strip():
-        body.append(text_block(f"**Next step:** {plain(item.next_step, fmt.NEXT_STEP)}"))
-    ids = item.signal_ids
-    main = [open_action(item.account_id, ids, item.crm_url)]
-    main += [submit(a, item.account_id, ids) for a in act.ITEM_ACTIONS if a != act.OPEN_ACCOUNT]
-    body += [
-        {"type": "ActionSet", "actions": main},
-        {
-            "type": "ActionSet",
-            "spacing": "None",
-            "actions": [submit(a, item.account_id, ids) for a in act.FEEDBACK_ACTIONS],
-        },
-    ]
+        body.append(text_block(f"**Next step:** {plain(item.next_step, fmt.NEXT_STEP)}", spacing="Small"))
+    # One primary action; the rest in the "..." overflow menu (secondary actions).
+    actions = [item_action(items.primary(item, d.role), item, d.role)]
+    actions += [{**item_action(a, item, d.role), "mode": "secondary"} for a in items.secondary(item, d.role)]
+    body.append({"type": "ActionSet", "actions": actions, "spacing": "Small"})
     return {"type": "Container", "separator": True, "spacing": "Medium", "items": body}
 
 
@@ -128,39 +117,28 @@ def _handoffs(d: Digest) -> list[Element]:
 def _more(names: list[str], count: int) -> list[Element]:
     if count <= 0:
         return []
-    who = fmt.left_out(names, count)
+    who = esc.teams(fmt.left_out(names, count))
     return [
-        text_block(f"…and {count} more: {who}. `/account <name>` shows any of them.", isSubtle=True, separator=True)
+        text_block(f"…and {count} more: {who}. **account** *name* shows any of them.", isSubtle=True, separator=True)
     ]
 
 
-def _fallback(d: Digest) -> str:
+def digest_summary(d: Digest) -> str:
+    """The notification text of a digest in Teams (markdown there, so data is neutralised)."""
     total = len(d.items) + d.more_count
-    return f"Tandem digest, {fmt.long_day(d.day)}: {total} account{'s' if total != 1 else ''} need you."
+    if not total:
+        return f"Tandem digest, {fmt.long_day(d.day)}: nothing needs you today."
+    names = ", ".join(plain(i.account_name, 60) for i in d.items[:3]) + ("…" if total > 3 else "")
+    return f"Tandem digest, {fmt.long_day(d.day)}: {total} account{'s' if total != 1 else ''} need you ({names})."
 
 
 def digest_card(d: Digest) -> Element:
     """The morning digest as one card: header and figures, the opening, the items, then handoffs."""
-    f = d.figures
-    name = fmt.clean(d.member_name, fmt.SHORT) or fmt.clean(d.member_email, fmt.SHORT)
     body: list[Element] = [
-        text_block(plain(f"{name} · {fmt.long_day(d.day)}", 2 * fmt.SHORT), size="Large", weight="Bolder"),
-        text_block(
-            f"Tandem digest for {plain(name, fmt.SHORT)}, {plain(fmt.role_name(d.role), fmt.SHORT)}",
-            isSubtle=True,
-            spacing="None",
-        ),
+        text_block(f"Your accounts today · {fmt.long_day(d.day)}", size="Large", weight="Bolder"),
         *(portfolio_card_elements(d.portfolio, WEEKLY_TITLE) if d.portfolio is not None else []),
-        fact_set(
-            [
-                ("Accounts", str(f.accounts)),
-                ("ARR at risk", fmt.money(f.arr_at_risk, f.currency)),
-                ("Expansion pipeline", fmt.money(f.expansion_pipeline, f.currency)),
-                ("Renewals in 90 days", f"{f.renewals_90d} ({fmt.money(f.renewals_90d_arr, f.currency)})"),
-                ("Coverage (30 days)", fmt.percent(f.coverage_30d)),
-            ]
-        ),
-        text_block(plain(d.opening, fmt.OPENING, multiline=True) or "Here is your book today."),
+        fact_set(items.header_figures(d)),
+        *(lines(plain(d.opening, fmt.OPENING, multiline=True)) or [text_block("Here is your book today.")]),
     ]
     if d.opening_by_model:
         body.append(text_block("(written by the model)", size="Small", isSubtle=True, spacing="None"))
@@ -173,10 +151,10 @@ def digest_card(d: Digest) -> Element:
         body.append(text_block(f"⚠️ Some data is stale, signals from it may be out of date: {stale}", color="Warning"))
     # Items go in while the card stays under Teams' size limit; the rest count as "more".
     every = [i.account_name for i in d.items] + d.more_accounts
-    used = card_size(card(body + _more(every, len(d.items) + d.more_count) + _handoffs(d), [], _fallback(d)))
+    used = card_size(card(body + _more(every, len(d.items) + d.more_count) + _handoffs(d), [], digest_summary(d)))
     count = 0
     for item in d.items[: fmt.MAX_ITEMS_SHOWN]:
-        element = _item(item, f.currency)
+        element = _item(item, d)
         size = card_size(element) + 2  # the ", " between elements
         if used + size > CARD_BUDGET:
             break
@@ -186,25 +164,18 @@ def digest_card(d: Digest) -> Element:
     body += _more(cut, len(d.items) - count + d.more_count) + _handoffs(d)
     if not d.items and not d.more_count and not d.handoffs:
         body.append(text_block("Nothing needs you today. Enjoy the quiet.", isSubtle=True))
-    return card(body, [], _fallback(d))
+    return card(body, [], digest_summary(d))
 
 
 def alert_card(a: StakeholderAlert) -> Element:
-    """A key contact left: the same facts as the Slack alert, with Open account / Hand off."""
-    facts = [
-        ("Who", plain(fmt.person(a.contact_name, a.contact_title, a.contact_role), 3 * fmt.SHORT)),
-        ("Account", plain(a.account_name, fmt.NAME)),
-        ("ARR", fmt.money(a.arr)),
-        ("Renewal", fmt.renewal(a.renewal_date, a.days_to_renewal)),
-    ]
-    if a.since:
-        facts.insert(2, ("Since", fmt.day_label(a.since)))
-    if a.evidence:
-        facts.append(("Evidence", "; ".join(plain(fmt.evidence(e), fmt.SHORT) for e in a.evidence[: fmt.MAX_LIST])))
+    """A key contact left: the same facts as the Slack alert, in the digest's formats."""
     account = plain(a.account_name, fmt.NAME)
+    since = f" (since {fmt.day_label(a.since)})" if a.since else ""
+    who = plain(fmt.person(a.contact_name, a.contact_title, a.contact_role), 3 * fmt.SHORT)
     body = [
         text_block(f"Key stakeholder left {account}", size="Large", weight="Bolder", color="Attention"),
-        fact_set(facts),
+        text_block(f"**{who}** has left **{account}**{since}."),
+        text_block(plain(alert_figures(a), 300), spacing="None", isSubtle=True),
     ]
     if a.single_threaded:
         body.append(
@@ -215,5 +186,18 @@ def alert_card(a: StakeholderAlert) -> Element:
         body.append(text_block(f"**Who else to engage:** {others}"))
     if a.next_step.strip():
         body.append(text_block(f"**Next step:** {plain(a.next_step, fmt.NEXT_STEP)}"))
-    actions = [submit(x, a.account_id, []) for x in act.ALERT_ACTIONS]
-    return card(body, actions, f"Key stakeholder left {account}")
+    if a.evidence:
+        how = "; ".join(plain(fmt.evidence(e), fmt.SHORT) for e in a.evidence[: fmt.MAX_LIST])
+        body.append(text_block(f"How we know: {how}", isSubtle=True, size="Small"))
+    url = fmt.safe_url(a.crm_url)
+    actions = [
+        open_action(a.account_id, [], url, items.label(act.OPEN_ACCOUNT, "", bool(url))),
+        submit(act.HANDOFF, a.account_id, [], items.label(act.HANDOFF, "", False)),
+    ]
+    return card(body, actions, alert_summary(a))
+
+
+def alert_summary(a: StakeholderAlert) -> str:
+    """The notification text of an alert in Teams."""
+    who = plain(fmt.person(a.contact_name, a.contact_title), 2 * fmt.SHORT)
+    return f"Key stakeholder left {plain(a.account_name, fmt.NAME)}: {who}"

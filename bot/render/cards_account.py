@@ -12,8 +12,9 @@ from typing import Any
 
 from bot.handoffs import HandoffDraft
 from bot.render import actions as act
+from bot.render import escape as esc
 from bot.render import format as fmt
-from bot.render.cards import CARD_BUDGET, Element, card, fact_set, open_action, plain, submit, text_block
+from bot.render.cards import CARD_BUDGET, Element, card, fact_set, lines, open_action, plain, submit, text_block
 from bot.render.facts import account_facts
 from bot.render.validate import card_size
 from bot.views import AccountAnswer, AccountChooser, HandoffSummary
@@ -25,6 +26,7 @@ TOPIC_INPUT = "topic"
 PROMISES_INPUT = "promises"
 NEXT_STEP_INPUT = "next_step"
 DUE_INPUT = "due"
+CHOICE_INPUT = "account_id"  # the chooser's choice set: Teams merges its value (a string) into the data
 FORM_INPUTS = (NOTE_INPUT, TOPIC_INPUT, PROMISES_INPUT, NEXT_STEP_INPUT, DUE_INPUT)
 MAX_CHOICES = 5
 MAX_STAKEHOLDERS = 6
@@ -33,11 +35,12 @@ CHAT_SUBMIT_ACTIONS = (act.CHOOSE, act.HANDOFF_ACK, act.HANDOFF_DONE, act.MODEL_
 
 HELP_LINES = (
     "**Tandem**: the shared read of every account.",
-    "- `account <name or domain>` shows an account: health, signals, stakeholders, usage, tickets, handoffs.",
-    "- `handoff <account>: <note>` hands an account over to your pair (the AM's CSM, the CSM's AM).",
-    "- Reply in a handoff conversation: your pair sees it, in Teams or in Slack.",
-    "- `portfolio` shows your renewal rate, retention, value at risk, pipeline and coverage, and your settings.",
-    "In a team channel, mention me first: `@Tandem account acme`.",
+    "• **account <name or domain>** shows an account: health, signals, stakeholders, usage, tickets, handoffs.",
+    "• **handoff <account>: <note>** hands an account over to your pair (the AM's CSM, the CSM's AM).",
+    "• Reply in a handoff conversation: your pair sees it, in Teams or in Slack.",
+    "• **portfolio** shows your renewal rate, retention, value at risk, pipeline and coverage.",
+    "• **settings** sets your working days and digest time.",
+    "In a team channel, mention me first: **@Tandem account acme**.",
 )
 
 
@@ -68,6 +71,8 @@ def parse_chat_submit(data: Any) -> tuple[str, int, dict[str, str]]:
         else "account_id"
     )
     ident = data.get(key)
+    if action == act.CHOOSE and isinstance(ident, str) and ident.isdigit() and len(ident) < 19:
+        ident = int(ident)  # the chooser's choice set answers with the id as text
     if not isinstance(ident, int) or isinstance(ident, bool):
         raise ValueError("malformed action payload")
     inputs = {k: v for k, v in data.items() if k in FORM_INPUTS and isinstance(v, str)}
@@ -97,23 +102,34 @@ def no_match_card(query: str) -> Element:
 
 
 def chooser_card(chooser: AccountChooser) -> Element:
+    """The matches as a list of radio buttons (names wrap, never cut) and one button to show the choice."""
     choices = chooser.choices[:MAX_CHOICES]
-    lines = [
-        f"- **{plain(c.name, fmt.NAME)}**" + (f" ({plain(c.domain, fmt.SHORT)})" if c.domain else "") for c in choices
+    body: list[Element] = [
+        text_block(f"Several accounts match **{plain(chooser.query, fmt.NAME)}**. Which one?"),
+        {
+            "type": "Input.ChoiceSet",
+            "id": CHOICE_INPUT,
+            "label": "Account",
+            "style": "expanded",
+            "wrap": True,
+            "isRequired": True,
+            "errorMessage": "Pick an account.",
+            "value": str(choices[0].account_id) if choices else "",
+            "choices": [
+                {
+                    "title": fmt.clean(c.name, fmt.NAME) + (f" ({fmt.clean(c.domain, fmt.SHORT)})" if c.domain else ""),
+                    "value": str(c.account_id),
+                }
+                for c in choices
+            ],
+        },
     ]
-    body = [
-        text_block(f"Several accounts match **{plain(chooser.query, fmt.NAME)}**. Which one?\n\n" + "\n".join(lines))
-    ]
-    actions = []
-    for c in choices:
-        action = chat_submit(act.CHOOSE, account_id=c.account_id)
-        action["title"] = plain(c.name, 70)
-        actions.append(action)
-    return card(body, actions, "Several accounts match")
+    show = {"type": "Action.Submit", "title": "Show this account", "data": {"action": act.CHOOSE}}
+    return card(body, [show], "Several accounts match")
 
 
 def _facts(a: AccountAnswer) -> list[tuple[str, str]]:
-    return [(title, value.replace("](", "] (")) for title, value in account_facts(a)]  # as cards.plain does
+    return [(title, esc.teams(value)) for title, value in account_facts(a)]  # values are data: as plain() does
 
 
 def _section(title: str, lines: list[str]) -> Element:
@@ -175,7 +191,7 @@ def account_card(a: AccountAnswer, shared_by: str | None = None) -> Element:
     title = plain(a.name, fmt.NAME) + (f" · {plain(a.domain, fmt.SHORT)}" if a.domain else "")
     body: list[Element] = [text_block(title, size="Large", weight="Bolder"), fact_set(_facts(a))]
     if brief := plain(a.brief, fmt.OPENING, multiline=True):
-        body.append(text_block(brief))
+        body += lines(brief)  # one paragraph a line: Teams would join them
         if a.brief_by_model:
             body.append(text_block("(written by the model from masked data)", size="Small", isSubtle=True))
     body += [_signals(a), _people(a), *_tickets(a), *_handoffs(a)]
@@ -185,7 +201,7 @@ def account_card(a: AccountAnswer, shared_by: str | None = None) -> Element:
     if fmt.safe_url(a.crm_url):
         actions.insert(0, open_action(a.account_id, [], a.crm_url))
     if a.brief_by_model and a.brief_model_text_id is not None and shared_by is None:
-        actions.append(chat_submit(act.MODEL_INPUT, model_text_id=a.brief_model_text_id))
+        actions.append({**chat_submit(act.MODEL_INPUT, model_text_id=a.brief_model_text_id), "mode": "secondary"})
     return card(body, actions, account_fallback(a))
 
 
@@ -204,7 +220,7 @@ def handoff_form_card(account_id: int, account_name: str, pair_name: str | None,
         },
         _text_input(NOTE_INPUT, "What should your pair know or do?", draft.note, required=True),
         _text_input(PROMISES_INPUT, "Promises made to the customer", draft.promises),
-        _text_input(NEXT_STEP_INPUT, "Next step", draft.next_step, multiline=False),
+        _text_input(NEXT_STEP_INPUT, "Next step", draft.next_step),
         {
             "type": "Input.Date",
             "id": DUE_INPUT,
@@ -247,14 +263,14 @@ MODEL_INPUT_CHUNK = 2000
 def model_input_card(heading: str, masked_input: str) -> Element:
     """The masked input in monospace blocks, as much as one card carries (Teams' size limit)."""
     body: list[Element] = [text_block(plain(heading, 300), weight="Bolder")]
-    chunks = [masked_input[i : i + MODEL_INPUT_CHUNK] for i in range(0, len(masked_input), MODEL_INPUT_CHUNK)]
     used = card_size(card(body, [], heading)) + 200  # room for the "more characters" notice
-    for number, chunk in enumerate(chunks):
+    done = 0
+    for chunk in fmt.chunks_at_spaces(masked_input, MODEL_INPUT_CHUNK):
         element = text_block(plain(chunk, len(chunk), multiline=True), fontType="Monospace", spacing="None")
         if used + card_size(element) > CARD_BUDGET:
-            rest = len(masked_input) - number * MODEL_INPUT_CHUNK
+            rest = len(masked_input) - done
             body.append(text_block(f"…and {rest} more characters, beyond what one card holds.", isSubtle=True))
             break
         body.append(element)
-        used += card_size(element)
+        used, done = used + card_size(element), done + len(chunk)
     return card(body, [], heading)

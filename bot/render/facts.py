@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from bot.render import format as fmt
 from bot.views import AccountAnswer
+from scoring.config import ScoringConfig
+
+RECENT_DAYS = ScoringConfig().usage_recent_days  # the window the usage signal compares, as it says
 
 
 def account_facts(a: AccountAnswer) -> list[tuple[str, str]]:
@@ -16,9 +19,9 @@ def account_facts(a: AccountAnswer) -> list[tuple[str, str]]:
     if a.active_users_now is not None:
         usage = f"{a.active_users_now:.0f} active users"
         if a.usage_change_30d is not None:
-            usage += f" ({a.usage_change_30d:+.0%} vs a month ago)"
+            usage += f", {fmt.change_share(a.usage_change_30d)} over the last {RECENT_DAYS} days"
     if a.seat_utilisation is not None:
-        usage += f", seats {fmt.percent(a.seat_utilisation)} used"
+        usage += f", seat use {fmt.percent(a.seat_utilisation)}"
     return [
         ("ARR", fmt.money(a.arr, currency) + (f" · {fmt.clean(a.plan, 60)}" if a.plan else "")),
         ("Renewal", fmt.renewal(a.renewal_date, a.days_to_renewal)),

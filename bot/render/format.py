@@ -15,6 +15,7 @@ SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 SEVERITY_MARKS = {1: "⚪", 2: "🟡", 3: "🟠", 4: "🔴"}
 CHANGE_LABELS = {"new": "New", "worse": "Worse", "ongoing": "Ongoing"}
 ROLE_NAMES = {"am": "Account Manager", "csm": "Customer Success Manager", "manager": "Manager"}
+_ENUM = re.compile(r"[a-z]+(?:_[a-z]+)+")  # a CRM's enum value (decision_maker), never a person's title
 EVIDENCE_LABELS = {"status": "marked as left in the CRM", "vanished": "gone from the contact sync"}
 
 # Per-field budgets: every platform cuts data at the same place, so they show the same facts.
@@ -108,6 +109,10 @@ def severity(level: int) -> str:
     return f"{SEVERITY_MARKS.get(level, '')} {SEVERITY_NAMES.get(level, str(level))}".strip()
 
 
+def severity_word(level: int) -> str:
+    return SEVERITY_NAMES.get(level, str(level))
+
+
 def change(label: str) -> str:
     return CHANGE_LABELS.get(label, clean(label, 20).capitalize())
 
@@ -122,16 +127,26 @@ def percent(share: float | None) -> str:
     return f"{share * 100:.0f}%"
 
 
+def change_share(share: float) -> str:
+    """+12%, -31%, or "no change" (never "-0%")."""
+    return "no change" if round(share * 100) == 0 else f"{share * 100:+.0f}%"
+
+
+def person_role(role: str | None) -> str:
+    """decision_maker -> decision maker: a CRM's enum said in words."""
+    return (role or "").replace("_", " ").strip()
+
+
 def evidence(raw: str) -> str:
     """status | vanished | text:<ticket or note id>, said in words."""
     if raw.startswith("text:"):
-        return f"mentioned in {clean(raw[5:], SHORT)}"
+        return f"mentioned in ticket or note {clean(raw[5:], SHORT)}"
     return EVIDENCE_LABELS.get(raw, clean(raw, SHORT))
 
 
 def person(name: str | None, *details: str | None) -> str:
     """Maria Gonzalez (VP Operations, champion)."""
-    extra = ", ".join(clean(x, SHORT) for x in details if x and x.strip())
+    extra = ", ".join(clean(person_role(x) if _ENUM.fullmatch(x) else x, SHORT) for x in details if x and x.strip())
     who = clean(name, SHORT) or "Someone"
     return f"{who} ({extra})" if extra else who
 
@@ -155,3 +170,16 @@ def handoff_sections(waiting: list[T], sent: list[T]) -> list[tuple[str, list[T]
     """The digest's handoff sections, (title, handoffs, sent by the reader), the empty ones left out."""
     sections = [("Handoffs waiting on you", waiting, False), ("Your handoffs still open", sent, True)]
     return [section for section in sections if section[1]]
+
+
+def chunks_at_spaces(text: str, size: int) -> list[str]:
+    """`text` in pieces of at most `size` characters, each cut at a line break or a space when there is one
+    (never inside a word or a placeholder like <EMAIL_1>); the pieces joined give `text` back."""
+    pieces = []
+    while len(text) > size:
+        window = text[:size]
+        cut = max(window.rfind("\n"), window.rfind(" "))
+        cut = cut + 1 if cut > size // 2 else size
+        pieces.append(text[:cut])
+        text = text[cut:]
+    return pieces + ([text] if text else [])

@@ -6,29 +6,28 @@ markup=False, or plain print) can neither style nor move the cursor.
 
 from __future__ import annotations
 
-from bot.render import actions as act
 from bot.render import format as fmt
+from bot.render import items
+from bot.render.blocks import alert_figures
 from bot.render.portfolio import portfolio_text
 from bot.views import Digest, DigestItem, HandoffSummary, StakeholderAlert
 
 INDENT = "   "
 
 
-def _item(number: int, item: DigestItem, currency: str) -> list[str]:
-    facts = [f"ARR {fmt.money(item.arr, currency)}", f"Renewal {fmt.renewal(item.renewal_date, item.days_to_renewal)}"]
-    if item.health is not None:
-        facts.append(f"Health {item.health}/100")
+def _item(number: int, item: DigestItem, d: Digest) -> list[str]:
+    badge = items.badge(item, d)
     lines = [
-        f"{number}. {fmt.severity(item.severity)} · {fmt.clean(item.account_name, fmt.NAME)} · "
-        f"({fmt.change(item.change)})",
+        f"{number}. {fmt.severity(item.severity)} · {fmt.clean(item.account_name, fmt.NAME)}"
+        + (f" ({badge})" if badge else ""),
         INDENT + fmt.clean(item.headline, fmt.HEADLINE),
-        INDENT + " · ".join(facts),
-        *(f"{INDENT}• {fmt.clean(r, fmt.REASON)}" for r in item.reasons[: fmt.MAX_REASONS]),
+        INDENT + items.figures_line(item, d.figures.currency),
+        *(f"{INDENT}• {fmt.clean(r, fmt.REASON)}" for r in items.reasons(item)),
     ]
     if item.next_step.strip():
         lines.append(f"{INDENT}Next step: {fmt.clean(item.next_step, fmt.NEXT_STEP)}")
     if url := fmt.safe_url(item.crm_url):
-        lines.append(f"{INDENT}{act.LABELS[act.OPEN_ACCOUNT]}: {url}")
+        lines.append(f"{INDENT}Open in CRM: {url}")
     return lines
 
 
@@ -43,16 +42,10 @@ def _handoff(h: HandoffSummary, sent: bool) -> list[str]:
 
 def digest_text(d: Digest) -> str:
     """The digest as the chat messages show it: the same items, cut at the same place."""
-    f = d.figures
-    name = fmt.clean(d.member_name, fmt.SHORT) or fmt.clean(d.member_email, fmt.SHORT)
     lines = [
-        f"{name} · {fmt.long_day(d.day)}",
-        f"Tandem digest for {name}, {fmt.role_name(d.role)}",
+        f"Your accounts today · {fmt.long_day(d.day)}",
         *([portfolio_text(d.portfolio), ""] if d.portfolio is not None else []),
-        f"Accounts {f.accounts} · ARR at risk {fmt.money(f.arr_at_risk, f.currency)} · "
-        f"Expansion pipeline {fmt.money(f.expansion_pipeline, f.currency)} · "
-        f"Renewals in 90 days {f.renewals_90d} ({fmt.money(f.renewals_90d_arr, f.currency)}) · "
-        f"Coverage (30 days) {fmt.percent(f.coverage_30d)}",
+        " · ".join(f"{title}: {value}" for title, value in items.header_figures(d)),
         "",
         fmt.clean(d.opening, fmt.OPENING, multiline=True) or "Here is your book today.",
     ]
@@ -63,7 +56,7 @@ def digest_text(d: Digest) -> str:
         lines.append(f"! Some data is stale, signals from it may be out of date: {stale}")
     shown = d.items[: fmt.MAX_ITEMS_SHOWN]
     for number, item in enumerate(shown, 1):
-        lines += ["", *_item(number, item, f.currency)]
+        lines += ["", *_item(number, item, d)]
     if more := len(d.items) - len(shown) + d.more_count:
         who = fmt.left_out([i.account_name for i in d.items[len(shown) :]] + d.more_accounts, more)
         lines += ["", f"…and {more} more: {who}. /account <name> shows any of them."]
@@ -85,7 +78,7 @@ def alert_text(a: StakeholderAlert) -> str:
     lines = [
         f"Key stakeholder left {fmt.clean(a.account_name, fmt.NAME)}",
         f"{who} has left {fmt.clean(a.account_name, fmt.NAME)}{since}.",
-        f"ARR {fmt.money(a.arr)} · Renewal {fmt.renewal(a.renewal_date, a.days_to_renewal)}",
+        alert_figures(a),
     ]
     if a.single_threaded:
         lines.append("! Single-threaded: fewer than two key contacts remain on this account.")
@@ -96,5 +89,5 @@ def alert_text(a: StakeholderAlert) -> str:
     if a.next_step.strip():
         lines.append(f"Next step: {fmt.clean(a.next_step, fmt.NEXT_STEP)}")
     if a.evidence:
-        lines.append("Evidence: " + "; ".join(fmt.evidence(e) for e in a.evidence[: fmt.MAX_LIST]))
+        lines.append("How we know: " + "; ".join(fmt.evidence(e) for e in a.evidence[: fmt.MAX_LIST]))
     return "\n".join(lines)

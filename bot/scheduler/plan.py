@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
+from bot import working_days
 from bot.db import Database
+from bot.localtime import zone_of
 from bot.models import Member, Organization
 from bot.tenancy import scope_session
 
@@ -30,21 +32,12 @@ class JobSpec:
         return f"{self.func}{self.args}{self.trigger!r}"  # as worker._signature reads a stored job
 
 
-def _zone(*names: str | None) -> ZoneInfo:
-    for name in names:
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
-
-
-def _digest_trigger(value: str | None, zone: ZoneInfo) -> CronTrigger:
+def _digest_trigger(value: str | None, zone: ZoneInfo, days: tuple[str, ...] = working_days.MON_FRI) -> CronTrigger:
+    """The member's digest time, on their working days only."""
     hour, _, minute = (value or DEFAULT_DIGEST_TIME).partition(":")
     if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
         hour, minute = DEFAULT_DIGEST_TIME.split(":")
-    return CronTrigger(hour=int(hour), minute=int(minute), timezone=zone)
+    return CronTrigger(day_of_week=working_days.cron_field(days), hour=int(hour), minute=int(minute), timezone=zone)
 
 
 _CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab's numbering: 0 (and 7) is Sunday
@@ -100,7 +93,7 @@ def plan(db: Database) -> list[JobSpec]:
     specs = []
     with db.session() as session:
         for org in session.scalars(select(Organization).order_by(Organization.id)):
-            zone = _zone(org.timezone)
+            zone = zone_of(org.timezone)
             try:
                 trigger = crontab_trigger(nightly_cron(org), zone)
             except ValueError:
@@ -119,6 +112,8 @@ def plan(db: Database) -> list[JobSpec]:
                 select(Member).where(Member.org_id == org.id, Member.active.is_(True), Member.role.in_(("am", "csm")))
             )
             for m in members:
-                trigger = _digest_trigger(m.digest_time, _zone(m.timezone, org.timezone))
+                zone_name = m.timezone or org.timezone
+                days = working_days.of_member(m.working_days, zone_name)
+                trigger = _digest_trigger(m.digest_time, zone_of(m.timezone, org.timezone), days)
                 specs.append(JobSpec(f"digest:{m.id}", "bot.scheduler.jobs:member_digest", (m.id, org.id), trigger))
     return specs

@@ -86,6 +86,7 @@ class TandemSlack:
         for action in (act.SNOOZE, act.DONE, *act.FEEDBACK_ACTIONS):
             app.action(act.action_pattern(action))(self.on_item_action)
         app.action(act.action_pattern(act.OPEN_ACCOUNT))(self.on_open_account)
+        app.action(act.action_pattern(act.ITEM_MENU))(self.on_item_menu)
         app.action(act.action_pattern(act.HANDOFF))(self.on_handoff_button)
         app.action(act.action_pattern(act.CHOOSE))(self.on_choose)
         app.action(act.action_pattern(act.SHARE))(self.on_share)
@@ -180,6 +181,34 @@ class TandemSlack:
         text = await self._run(respond, self.flows.item_action, _who(body), name, action.get("value", ""))
         if text is not None:
             await respond(response_type="ephemeral", replace_original=False, text=text)
+
+    async def on_item_menu(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        """An option of a digest item's overflow menu: the same as the button of that action."""
+        selected = action.get("selected_option") or {}
+        try:
+            name, account_id, signal_ids = act.parse_menu_value(str(selected.get("value", "")))
+        except ValueError:
+            await ack()
+            log.warning("ignored a malformed digest menu choice")
+            return
+        as_button = {
+            "action_id": act.slack_action_id(name, 0),
+            "value": act.button_value(account_id, signal_ids),
+            "url": selected.get("url"),
+        }
+        if name == act.OPEN_ACCOUNT:
+            await self.on_open_account(ack, body, as_button, respond)
+        elif name == act.HANDOFF:
+            await self.on_handoff_button(ack, body, as_button, client, respond)
+        else:
+            await self.on_item_action(ack, body, as_button, respond)
 
     # -- handoffs -----------------------------------------------------------------------------------------
     async def on_handoff_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import audit
+from bot import audit, working_days
 from bot.account_view import build_account_answer
 from bot.chat_requests import model_input_as, today_for
 from bot.digest import member_accounts
@@ -30,6 +30,7 @@ def home_for(flows: SlackFlows, who: Who) -> dict[str, Any]:
         muted = ", ".join(k.replace("_", " ") for k in member.muted_kinds or []) or "none"
         settings = {
             "Digest time": f"{member.digest_time} ({member.timezone or actor.org.timezone})",
+            "Working days": working_days.describe(working_days.of_member(member.working_days, member.timezone)),
             "Digest goes to": f"channel {member.digest_channel}" if member.digest_channel else "a DM from Tandem",
             "Items per digest": str(member.digest_budget),
             "Signals left out (critical ones always show)": muted,

@@ -8,12 +8,13 @@ from typing import Any
 
 from bot.handoffs import TOPICS, HandoffDraft
 from bot.render import format as fmt
+from bot.render.blocks import md
 
 CALLBACK_ID = "handoff_modal"
 
 
 def option(value: str, label: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": fmt.clip(label, 75)}, "value": value}
+    return {"text": {"type": "plain_text", "text": fmt.clean(label, 75) or "(no name)"}, "value": value}
 
 
 def input_block(block_id: str, label: str, element: dict[str, Any], optional: bool = False) -> dict[str, Any]:
@@ -59,7 +60,7 @@ def handoff_view(
         blocks.append(input_block("account", "Account", picker))
     else:
         name = next((n for i, n in accounts if i == account_id), "this account")
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"Hand off *{fmt.clip(name, 150)}*"}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"Hand off *{md(name, fmt.NAME)}*"}})
     topics = [option(t, t.capitalize()) for t in TOPICS]
     initial = next(o for o in topics if o["value"] == draft.topic)
     blocks += [

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import working_days
 from bot.models import Member
 from bot.slack.modal import input_block, option
 from scoring.results import SIGNAL_KINDS
@@ -27,6 +28,7 @@ class SettingsChange:
     digest_channel: str | None  # None: the member's DM
     digest_budget: int
     muted_kinds: list[str] = field(default_factory=list)
+    working_days: tuple[str, ...] | None = None  # None: unchanged
 
 
 def _label(kind: str) -> str:
@@ -49,12 +51,21 @@ def settings_view(member: Member) -> dict[str, Any]:
     if shown:
         checkboxes["initial_options"] = shown
     budget = min(max(member.digest_budget, BUDGETS[0]), BUDGETS[-1])
+    days = [option(d, working_days.NAMES[d]) for d in working_days.WEEKDAYS]
+    mine = working_days.of_member(member.working_days, member.timezone)
+    day_boxes = {
+        "type": "checkboxes",
+        "action_id": "value",
+        "options": days,
+        "initial_options": [o for o in days if o["value"] in mine],
+    }
     blocks = [
         input_block(
             "time",
             "Digest time (your timezone)",
             {"type": "timepicker", "action_id": "value", "initial_time": member.digest_time},
         ),
+        input_block("days", "My working days (no digest on the others)", day_boxes),
         input_block("channel", "Post my digest in (empty: a DM from Tandem)", channel, optional=True),
         input_block(
             "budget",
@@ -93,11 +104,19 @@ def read_settings(view: dict[str, Any]) -> SettingsChange:
     if budget not in BUDGETS:
         raise ValueError("budget: pick a number")
     chosen = {str(o.get("value")) for o in value("kinds").get("selected_options") or [] if isinstance(o, dict)}
+    days: tuple[str, ...] | None = None
+    if "days" in values:
+        picked = [o.get("value") for o in value("days").get("selected_options") or [] if isinstance(o, dict)]
+        try:
+            days = working_days.normalized(picked)
+        except ValueError:
+            raise ValueError("days: pick at least one working day") from None
     return SettingsChange(
         digest_time=time,
         digest_channel=str(channel) if channel else None,
         digest_budget=budget,
         muted_kinds=[k for k in SIGNAL_KINDS if k not in chosen],
+        working_days=days,
     )
 
 
@@ -106,3 +125,5 @@ def apply(member: Member, change: SettingsChange) -> None:
     member.digest_channel = change.digest_channel
     member.digest_budget = change.digest_budget
     member.muted_kinds = list(change.muted_kinds)
+    if change.working_days is not None:
+        member.working_days = list(change.working_days)

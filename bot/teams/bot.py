@@ -23,6 +23,7 @@ from bot.handoffs import HandoffDraft, HandoffError
 from bot.membership import NotAMember
 from bot.render import actions as act
 from bot.render.cards_account import HANDOFF_SUBMIT, handoff_draft_of, help_card, parse_chat_submit
+from bot.render.cards_settings import SAVE_SETTINGS
 from bot.teams.channel import activity_of
 from bot.teams.flows import NOT_A_MEMBER, TeamsFlows, TeamsReply, TeamsWho, notice
 from bot.teams.references import is_personal, mark_unreachable, store_reference, tenant_of
@@ -182,8 +183,10 @@ class TandemTeamsBot(TeamsActivityHandler):
             await self._answer(context, who, await self._call(self.flows.lookup, who, rest, shared), shared)
         elif name == "handoff":
             await self._on_handoff_command(context, who, rest.strip())
-        elif name in ("portfolio", "home", "settings"):
+        elif name in ("portfolio", "home"):
             await self._say(context, await self._call(self.flows.home, who))
+        elif name == "settings":
+            await self._say(context, await self._call(self.flows.settings_form, who))
         elif name in ("", "help", "?") or not await self._on_thread_reply(context, who, text):
             await self._say(context, TeamsReply("How to use Tandem", help_card()))
 
@@ -224,6 +227,9 @@ class TandemTeamsBot(TeamsActivityHandler):
         return True
 
     async def _on_submit(self, context: TurnContext, who: TeamsWho, data: dict[str, Any]) -> None:
+        if data.get("action") == SAVE_SETTINGS:
+            await self._say(context, await self._call(self.flows.save_settings, who, data))
+            return
         if data.get("action") in act.ALL_ACTIONS:
             action, account_id, signal_ids = act.parse_submit_data(data)
             if action == act.OPEN_ACCOUNT:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import audit, item_actions
+from bot import audit, item_actions, working_days
 from bot.account_view import build_account_answer
 from bot.chat_requests import (
     answer_with_brief,
@@ -50,6 +50,7 @@ from bot.render.cards_account import (
     model_input_card,
     no_match_card,
 )
+from bot.render.cards_settings import read_settings, settings_card
 from bot.render.portfolio_home import home_card
 from bot.settings import Settings
 
@@ -217,6 +218,25 @@ class TeamsFlows:
     def item_action(self, who: TeamsWho, action: str, signal_ids: list[int]) -> str:
         with self.acting(who) as (session, actor):
             return item_actions.perform(session, actor.member, action, signal_ids)
+
+    # -- settings -----------------------------------------------------------------------------------------
+    def settings_form(self, who: TeamsWho) -> TeamsReply:
+        with self.acting(who) as (_, actor):
+            member, zone = actor.member, actor.member.timezone or actor.org.timezone
+            days = working_days.of_member(member.working_days, zone)
+            return TeamsReply("Your Tandem settings", settings_card(days, member.digest_time, zone))
+
+    def save_settings(self, who: TeamsWho, data: dict[str, Any]) -> TeamsReply:
+        try:
+            days, time = read_settings(data)
+        except ValueError:
+            return notice("Pick at least one working day.")
+        with self.acting(who) as (_, actor):
+            actor.member.working_days = list(days)
+            if time:
+                actor.member.digest_time = time
+            when = actor.member.digest_time
+        return notice(f"Saved: your digest comes at {when} on {working_days.describe(days)}.")
 
     # -- handoffs -----------------------------------------------------------------------------------------
     def handoff_form(self, who: TeamsWho, account_id: int) -> TeamsReply:

@@ -76,15 +76,28 @@ def pct(share: float) -> str:
     return f"{share * 100:+.0f}%"
 
 
+SYMBOLS = {"USD": "$", "EUR": "\u20ac", "GBP": "\u00a3"}
+
+
 def money(amount: float | None, currency: str | None = None) -> str:
+    """$140k, \u20ac1.2M, 950 CHF: the same format as every message (bot.render.format.money)."""
     if amount is None:
         return "unknown"
-    unit = f" {currency}" if currency else ""
     if abs(amount) >= 1_000_000:
-        return f"{amount / 1_000_000:.1f}M{unit}"
-    if abs(amount) >= 1_000:
-        return f"{amount / 1_000:.0f}k{unit}"
-    return f"{amount:.0f}{unit}"
+        text = f"{abs(amount) / 1_000_000:.1f}M".replace(".0M", "M")
+    elif abs(amount) >= 1_000:
+        text = f"{abs(amount) / 1_000:.0f}k"
+    else:
+        text = f"{abs(amount):.0f}"
+    sign = "-" if amount < 0 else ""
+    code = (currency or "USD").upper()
+    symbol = SYMBOLS.get(code)
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {code}"
+
+
+def day(value: date) -> str:
+    """Nov 21: the one date format of every message (bot.render.format.day_label)."""
+    return f"{value:%b} {value.day}"
 
 
 def describe(c: ContactView) -> str:

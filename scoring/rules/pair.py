@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from scoring.results import CRITICAL, HIGH, SignalResult
-from scoring.rules import Context
+from scoring.rules import Context, day
 from scoring.rules.growth import expansion_opportunity
 from scoring.snapshot import NoteView
 
@@ -42,7 +42,7 @@ def pair_desync(ctx: Context) -> list[SignalResult]:
     c, f, h = ctx.config, ctx.facts, ctx.health
     fragility = []
     if ctx.unhealthy:
-        fragility.append(f"health {h.score}/100 (threshold {c.health_threshold:.0f})")
+        fragility.append(f"health {h.score}/100 (healthy is {c.health_threshold:.0f}+)")
     if ctx.has("support_escalation"):
         fragility.append(f"{len(f.support.open_serious)} urgent/high tickets open")
         if f.support.csat_recent is not None:
@@ -51,17 +51,16 @@ def pair_desync(ctx: Context) -> list[SignalResult]:
     reasons = []
     if push is not None:
         body = (push.body or "").strip().replace("\n", " ")
-        when = push.created_at.date().isoformat()
-        reasons.append(f"The AM is pushing expansion ({when}): \u201c{body[:140]}\u201d")
+        reasons.append(f"Expansion pitched on {day(push.created_at.date())}: \u201c{body[:140]}\u201d")
     if opportunity is not None:
         reasons.extend(opportunity.reasons)
-    reasons.append(f"The CSM side shows the account fragile: {fragile}")
+    reasons.append(f"The account is fragile: {fragile}")
     escalated = any(s.kind == "support_escalation" and s.severity == CRITICAL for s in ctx.fired)
     return [
         SignalResult(
             kind="pair_desync",
             severity=CRITICAL if escalated and push is not None else HIGH,
-            title="AM pushing expansion on a fragile account" if push else "Expansion case on a fragile account",
+            title="Expansion pitched on a fragile account" if push else "Expansion case on a fragile account",
             reasons=reasons,
             evidence={
                 "am_note_id": push.external_id if push else None,

@@ -7,7 +7,7 @@ from datetime import date
 
 from scoring.config import ScoringConfig
 from scoring.results import CRITICAL, HIGH, MEDIUM, SignalResult
-from scoring.rules import Context, describe, money, plural
+from scoring.rules import Context, day, describe, money, plural
 from scoring.rules.departures import TextHit, text_hits
 from scoring.snapshot import AccountSnapshot, ContactView, NoteView
 
@@ -104,13 +104,15 @@ def stakeholder_left(ctx: Context) -> list[SignalResult]:
         ct, left_on = d.contact, d.left_on or s.as_of
         who = describe(ct)
         role = (ct.role or "key contact").replace("_", " ")
-        sources = ", ".join(
-            {"status": "status set to left", "vanished": "vanished from the CRM"}.get(e, e.replace(":", " "))
+        sources = " and ".join(
+            {"status": "marked as left in the CRM", "vanished": "gone from the CRM"}.get(
+                e, "mentioned in " + e.removeprefix("text:")
+            )
             for e in d.evidence
         )
+        left = "left" if d.confidence != "low" else "probably left"
         reasons = [
-            f"{who}, {role}, left {s.name} around {left_on.isoformat()} (evidence: {sources}; "
-            f"confidence {d.confidence})",
+            f"{who}, {role}, {left} {s.name} around {day(left_on)} ({sources})",
             f"Account is now single-threaded: only {plural(remaining, 'active key contact')} remaining"
             if single
             else f"{plural(remaining, 'active key contact')} remain",
@@ -208,7 +210,9 @@ def no_contact(ctx: Context) -> list[SignalResult]:
             kind="no_contact",
             severity=HIGH if soon or long_silence else MEDIUM,
             title=since,
-            reasons=[f"{since} on a {money(ctx.arr, ctx.s.currency)} account (threshold {c.no_contact_days})"]
+            reasons=[
+                f"{since} on a {money(ctx.arr, ctx.s.currency)} account (aim: a touch every {c.no_contact_days} days)"
+            ]
             + ([f"Renewal in {ctx.days_to_renewal} days"] if soon else []),
             evidence={
                 "days_since_touch": days,

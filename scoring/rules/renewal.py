@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scoring.results import CRITICAL, HIGH, LOW, MEDIUM, SignalResult
-from scoring.rules import Context, money, pct, plural
+from scoring.rules import Context, day, money, pct, plural
 from scoring.rules.growth import find_drop
 
 USAGE_DRIVER = -0.10  # a usage fall this large is worth naming as a driver even below usage_drop
@@ -88,6 +88,7 @@ def renewal_risk(ctx: Context) -> list[SignalResult]:
     weakest = sorted(h.components.items(), key=lambda kv: kv[1])[:2]
     named = "; ".join(drivers) if drivers else "weakest: " + ", ".join(f"{k} {v:.0f}" for k, v in weakest)
     renewal = s.renewal_date.isoformat() if s.renewal_date else "?"
+    renews = day(s.renewal_date) if s.renewal_date else "?"
     return [
         SignalResult(
             kind="renewal_risk",
@@ -98,8 +99,8 @@ def renewal_risk(ctx: Context) -> list[SignalResult]:
             else MEDIUM,
             title=f"Renewal in {days} days at risk: health {h.score}{trend}",
             reasons=[
-                f"Renews {renewal} ({days} days) with health {h.score}/100{trend}, {why} the "
-                f"{c.health_threshold:.0f} threshold"
+                f"Renews {renews} ({days} days) with health {h.score}/100{trend}, {why} the "
+                f"healthy mark of {c.health_threshold:.0f}"
                 + (f"; at risk on {', '.join(picture)}" if picture and not ctx.unhealthy else ""),
                 *drivers,
             ],
@@ -163,7 +164,7 @@ def renewal_prep(ctx: Context) -> list[SignalResult]:
             key=str(milestone),
             severity=LOW if milestone == c.renewal_prep_milestones[0] else MEDIUM,
             title=f"Renewal in {days} days: prepare the value story",
-            reasons=[f"Healthy account (health {ctx.health.score}) renewing {s.renewal_date}", *story],
+            reasons=[f"Healthy account (health {ctx.health.score}/100)", *story],
             evidence=evidence,
             next_steps={
                 "am": f"Renewal in {days} days: draft the value story ({facts}) and book the renewal "

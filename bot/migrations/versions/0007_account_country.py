@@ -1,7 +1,7 @@
 """accounts.country: the customer's country (ISO 3166 code), whose public holidays usage is read against
 
-Revision ID: 0005_account_country
-Revises: 0009_account_answers
+Revision ID: 0007_account_country
+Revises: 0006_account_answers
 Create Date: 2026-11-29 05:35:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_account_country"
-down_revision: str | Sequence[str] | None = "0009_account_answers"
+revision: str = "0007_account_country"
+down_revision: str | Sequence[str] | None = "0006_account_answers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

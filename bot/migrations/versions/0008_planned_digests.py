@@ -1,8 +1,8 @@
 """planned_digests: each member's digest for each local day, written down before it is due, so a replica
 picks up a run whose process died
 
-Revision ID: 0006_planned_digests
-Revises: 0005_account_country
+Revision ID: 0008_planned_digests
+Revises: 0007_account_country
 Create Date: 2026-11-29 05:10:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import bot.models.base
 
-revision: str = "0006_planned_digests"
-down_revision: str | Sequence[str] | None = "0005_account_country"  # one linear chain after the merges
+revision: str = "0008_planned_digests"
+down_revision: str | Sequence[str] | None = "0007_account_country"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """arr_history: every ARR and renewal-date value an account had, with the day it took effect
 
-Revision ID: 0011_arr_history
+Revision ID: 0005_arr_history
 Revises: 0004_job_runs
 Create Date: 2026-11-29 05:10:00
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import bot.models.base
 
-revision: str = "0011_arr_history"
+revision: str = "0005_arr_history"
 down_revision: str | Sequence[str] | None = "0004_job_runs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

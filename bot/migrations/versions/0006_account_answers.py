@@ -1,8 +1,8 @@
 """account_answers: the stored part of each account's /account answer, written at score time; an index
 for the account lookup's freshness check
 
-Revision ID: 0009_account_answers
-Revises: 0011_arr_history
+Revision ID: 0006_account_answers
+Revises: 0005_arr_history
 Create Date: 2026-11-29 05:20:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import bot.models.base
 
-revision: str = "0009_account_answers"
-down_revision: str | Sequence[str] | None = "0011_arr_history"
+revision: str = "0006_account_answers"
+down_revision: str | Sequence[str] | None = "0005_arr_history"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
