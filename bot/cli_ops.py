@@ -82,7 +82,8 @@ def _print_org(r: dict[str, Any]) -> None:
     planned = r["planned_digests"]
     if planned.get("counts"):
         counts = ", ".join(f"{n} {state}" for state, n in sorted(planned["counts"].items()))
-        out.print(f"  digests     today: {counts}")
+        ahead = f"; {planned['upcoming']} planned ahead" if planned.get("upcoming") else ""
+        out.print(f"  digests     due in the last day: {counts}{ahead}")
     for p in planned.get("problems", [])[:10]:
         error = f": {p['error']}" if p["error"] else ""
         out.print(f"              {p['member']} {p['day']} {p['status']}, due {_age(p['late_seconds'])} ago{error}")

@@ -69,15 +69,18 @@ def live_runs(session: Session, rows: list[PlannedDigest]) -> set[int]:
 
 
 def planned_digests(session: Session, org_id: int, members: dict[int, Member]) -> dict[str, Any]:
-    """Today's planned digests (due in the last day): how many in each state, and each one late or failed."""
+    """The digests due in the last day: how many in each state, and each one late or failed; and how many
+    are planned ahead (the next ones, written down when they are planned, are not today's work)."""
     now = utcnow()
-    rows = list(
+    recent = list(
         session.scalars(
             select(PlannedDigest)
             .where(PlannedDigest.org_id == org_id, PlannedDigest.due_at > now - timedelta(days=1))
             .order_by(PlannedDigest.due_at, PlannedDigest.id)
         )
     )
+    rows = [row for row in recent if row.due_at <= now]
+    upcoming = len(recent) - len(rows)
     alive = live_runs(session, rows)
     counts: dict[str, int] = {}
     problems = []
@@ -96,4 +99,4 @@ def planned_digests(session: Session, org_id: int, members: dict[int, Member]) -
                     "error": row.error,
                 }
             )
-    return {"counts": counts, "alive": len(alive), "problems": problems}
+    return {"counts": counts, "alive": len(alive), "problems": problems, "upcoming": upcoming}

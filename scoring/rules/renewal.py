@@ -148,9 +148,10 @@ def renewal_prep(ctx: Context) -> list[SignalResult]:
     if f.usage.user_growth is not None and f.usage.user_growth >= 0:
         story.append(f"Active users {pct(f.usage.user_growth)} over {c.expansion_growth_days} days")
         evidence["user_growth"] = round(f.usage.user_growth, 3)
-    if f.usage.utilisation is not None and f.usage.utilisation >= VALUE_UTILISATION:
-        story.append(f"Seat use {f.usage.utilisation:.0%}")
+    if f.usage.utilisation is not None:
         evidence["utilisation"] = round(f.usage.utilisation, 3)
+        if f.usage.utilisation >= VALUE_UTILISATION:  # low seat use is a weakness to work on, never value
+            story.append(f"Seat use {f.usage.utilisation:.0%}")
     if solved:
         story.append(f"{plural(len(solved), 'ticket')} resolved in 90 days")
     evidence["tickets_resolved_90d"] = len(solved)
