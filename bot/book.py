@@ -1,16 +1,17 @@
 """Reading the book out of storage as scoring snapshots: one query per table, grouped in memory.
 
-No per-account query loops: the nightly rescore of a large book is a handful of range scans.
+No per-account query loops: the nightly rescore of a large book is a handful of range scans per batch of
+accounts (`snapshot_batches`: account id ranges, so memory holds one batch whatever the book's size).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from bot.models import Account, Contact, Invoice, Note, Ticket, UsageDay
@@ -23,29 +24,78 @@ LAST_YEAR_BACK = 364
 LAST_YEAR_DAYS = 105
 TEXT_DAYS = 180
 INVOICE_DAYS = 400
+# An account's own columns the snapshot needs, read as plain rows (no ORM identity map to grow).
+ACCOUNT_COLUMNS = (
+    Account.id,
+    Account.external_id,
+    Account.name,
+    Account.domain,
+    Account.arr,
+    Account.currency,
+    Account.plan,
+    Account.seats_purchased,
+    Account.renewal_date,
+    Account.segment,
+    Account.country,
+    Account.am_email,
+    Account.csm_email,
+)
+BATCH_ACCOUNTS = 2_000  # accounts per batch of a full rescore: ~250k usage rows at most in memory
 
 
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _in_scope(column: Any, account_ids: Iterable[int] | None) -> Any:
-    """All of the org's rows for a full rescore (no giant IN list), the given accounts otherwise."""
-    return true() if account_ids is None else column.in_(list(account_ids))
-
-
 def load_snapshots(
     session: Session, org_id: int, as_of: date, account_ids: Iterable[int] | None = None
 ) -> list[AccountSnapshot]:
-    """Snapshots of the org's accounts (or of the given ones) as of the end of `as_of`."""
-    query = select(Account).where(Account.org_id == org_id).order_by(Account.id)
-    if account_ids is not None:
-        account_ids = list(account_ids)
-        query = query.where(Account.id.in_(account_ids))
-    accounts = list(session.scalars(query))
-    ids = [a.id for a in accounts]
+    """Snapshots of the org's accounts (or of the given ones) as of the end of `as_of`, in one list: for
+    a few accounts. A whole book is read in batches (snapshot_batches)."""
+    if account_ids is None:
+        return [snap for batch in snapshot_batches(session, org_id, as_of) for snap in batch]
+    ids = list(account_ids)
     if not ids:
         return []
+    query = select(*ACCOUNT_COLUMNS).where(Account.org_id == org_id, Account.id.in_(ids)).order_by(Account.id)
+    accounts = list(session.connection().execute(query))
+    # A scoped read filters on its accounts alone (already checked to be the org's): with the org in the
+    # filter too, SQLite picks the (org, day) index and scans every account's rows.
+    return _snapshots(session, org_id, as_of, accounts, lambda column: column.in_([a.id for a in accounts]))
+
+
+def snapshot_batches(
+    session: Session, org_id: int, as_of: date, batch_size: int = BATCH_ACCOUNTS
+) -> Iterator[list[AccountSnapshot]]:
+    """The org's snapshots in batches of consecutive account ids: each batch's rows are read by an id
+    range (an index range scan, no IN list) and dropped before the next batch is read."""
+    after = 0
+    while True:
+        query = (
+            select(*ACCOUNT_COLUMNS)
+            .where(Account.org_id == org_id, Account.id > after)
+            .order_by(Account.id)
+            .limit(batch_size)
+        )
+        accounts = list(session.connection().execute(query))
+        if not accounts:
+            return
+        low, high = accounts[0].id, accounts[-1].id
+        yield _snapshots(session, org_id, as_of, accounts, lambda column, lo=low, hi=high: column.between(lo, hi))
+        after = high
+
+
+def _snapshots(
+    session: Session,
+    org_id: int,
+    as_of: date,
+    accounts: list[Any],  # rows of ACCOUNT_COLUMNS
+    in_scope: Any,
+) -> list[AccountSnapshot]:
+    """The snapshots of `accounts`; `in_scope(column)` filters a child table's account_id to them."""
+    if not accounts:
+        return []
+    scope: Callable[[Any], ColumnElement[bool]] = in_scope
     end = _start_of(as_of + timedelta(days=1))
     conn = session.connection()  # plain Core rows: the ORM's per-row bookkeeping costs seconds on 1M rows
     # Core selects of plain columns, not ORM entities: a large book has millions of usage rows.
@@ -62,7 +112,7 @@ def load_snapshots(
             Contact.status,
             Contact.left_at,
             Contact.left_evidence,
-        ).where(Contact.org_id == org_id, _in_scope(Contact.account_id, account_ids))
+        ).where(Contact.org_id == org_id, scope(Contact.account_id))
     ):
         account_id, *fields = rc
         contacts[account_id].append(ContactView(*fields))
@@ -72,9 +122,7 @@ def load_snapshots(
     for into, until, days in ((usage, as_of, USAGE_DAYS), (last_year, year_ago, LAST_YEAR_DAYS)):
         for ru in conn.execute(
             select(UsageDay.account_id, UsageDay.day, UsageDay.active_users, UsageDay.seats_used, UsageDay.events)
-            # A scoped rescore filters on its accounts alone (already checked to be the org's): with the org
-            # in the filter too, SQLite picks the (org, day) index and scans every account's rows.
-            .where(UsageDay.org_id == org_id if account_ids is None else UsageDay.account_id.in_(account_ids))
+            .where(scope(UsageDay.account_id))
             .where(UsageDay.day > until - timedelta(days=days), UsageDay.day <= until)
             .order_by(UsageDay.account_id, UsageDay.day)
         ):
@@ -93,7 +141,7 @@ def load_snapshots(
             Ticket.body,
             Ticket.csat,
         )
-        .where(Ticket.org_id == org_id, _in_scope(Ticket.account_id, account_ids), Ticket.opened_at < end)
+        .where(Ticket.org_id == org_id, scope(Ticket.account_id), Ticket.opened_at < end)
         .where(or_(Ticket.opened_at >= text_since, Ticket.closed_at.is_(None)))
         .order_by(Ticket.opened_at)
     ):
@@ -110,7 +158,7 @@ def load_snapshots(
             Invoice.currency,
             Invoice.status,
         )
-        .where(Invoice.org_id == org_id, _in_scope(Invoice.account_id, account_ids))
+        .where(Invoice.org_id == org_id, scope(Invoice.account_id))
         .where(or_(Invoice.issued_at.is_(None), Invoice.issued_at > as_of - timedelta(days=INVOICE_DAYS)))
     ):
         amount = float(ri.amount) if ri.amount is not None else None
@@ -118,7 +166,7 @@ def load_snapshots(
     notes: dict[int, list[NoteView]] = defaultdict(list)
     for rn in conn.execute(
         select(Note.account_id, Note.external_id, Note.created_at, Note.author_email, Note.body)
-        .where(Note.org_id == org_id, _in_scope(Note.account_id, account_ids))
+        .where(Note.org_id == org_id, scope(Note.account_id))
         .where(Note.created_at >= text_since, Note.created_at < end)
         .order_by(Note.created_at)
     ):

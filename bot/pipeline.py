@@ -35,7 +35,7 @@ from bot.settings import Settings, get_settings
 from bot.source_health import record_failure, record_success, stale_sources
 from bot.tenancy import scope_session
 from bot.views import Digest, StakeholderAlert
-from integrations.base import Connector
+from integrations.base import Connector, StreamingConnector
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,9 @@ def run_sync(db: Database, org_slug: str, connector: Connector) -> IngestReport:
 def _sync(db: Database, org_id: int, connector: Connector) -> IngestReport:
     try:
         with RUN_SECONDS.labels("sync").time():
-            batch = connector.load()  # raises SourceError before anything is stored
+            # A streaming source checks its headers now (SourceError before anything is stored) and
+            # hands its records over as the ingest consumes them: the book is never held whole.
+            batch = connector.stream() if isinstance(connector, StreamingConnector) else connector.load()
             with db.session() as session:
                 report = Ingestor(session, org_id, connector.name).ingest(batch)
                 record_success(session, org_id, connector.name)
@@ -76,12 +78,15 @@ def _sync(db: Database, org_id: int, connector: Connector) -> IngestReport:
     return report
 
 
-def run_score(db: Database, org_slug: str, as_of: date) -> RescoreReport:
+def run_score(db: Database, org_slug: str, as_of: date, account_ids: Collection[int] | None = None) -> RescoreReport:
+    """Rescore the whole book, or only `account_ids` (a sync's IngestReport.changed_accounts, when the day
+    has not changed since the last full rescore: time-based windows move every account daily)."""
     with RUN_SECONDS.labels("score").time(), db.session() as session:
         org = get_org(session, org_slug)
-        report = rescore(session, org, as_of)
-        # What /account answers from the scores just written, stored so a request does a lookup and a render.
-        store_answers(session, org.id, as_of)
+        report = rescore(session, org, as_of, account_ids)
+        # What /account answers from the scores just written (for the accounts rescored), stored so a
+        # request does a lookup and a render.
+        store_answers(session, org.id, as_of, account_ids)
     RUNS.labels("score", "ok").inc()
     ACTIVE_SIGNALS.labels(org_slug).set(report.active)
     return report

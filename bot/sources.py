@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, cast, get_args, get_origin
@@ -26,8 +27,9 @@ from bot.models import Account, SourceState
 from bot.orgs import ensure_org, get_org
 from bot.pipeline import run_sync
 from bot.settings import Settings
-from integrations.base import Connector, Problem, SourceBatch, SourceError
+from integrations.base import ENTITIES, Connector, Problem, SourceBatch, SourceError, StreamedBatch, StreamingConnector
 from integrations.files import FileSource
+from integrations.records import AccountRecord
 
 
 class SourceKind(Protocol):
@@ -222,21 +224,46 @@ class ConfiguredSource:
     def __init__(self, db: Database, org_slug: str, stored: StoredSource, settings: Settings, full: bool) -> None:
         self.name = stored.name
         self.db, self.org_slug, self.stored, self.settings, self.full = db, org_slug, stored, settings, full
-        self.batch: SourceBatch | None = None
+        self.batch: SourceBatch | StreamedBatch | None = None
 
-    def load(self) -> SourceBatch:
+    def _open(self) -> tuple[Connector, dict[str, str | None]]:
         cursor = None if self.full else self.stored.cursor
         with self.db.session() as session:
             org_id = get_org(session, self.org_slug).id
             rows = session.execute(select(Account.external_id, Account.domain).where(Account.org_id == org_id))
             book: dict[str, str | None] = {external_id: domain for external_id, domain in rows}
+        return connector_for(self.name, self.stored.config, self.settings, cursor, self.full, book), book
+
+    def _scrubbed(self, exc: Exception) -> Exception:
+        text = scrubbed(exc, self.stored.config, self.settings)
+        return exc if text is None else SourceError(text)
+
+    def load(self) -> SourceBatch:
         try:
-            batch = connector_for(self.name, self.stored.config, self.settings, cursor, self.full, book).load()
+            connector, book = self._open()
+            batch = connector.load()
         except Exception as exc:
-            if (text := scrubbed(exc, self.stored.config, self.settings)) is None:
-                raise
-            raise SourceError(text) from None
+            raise self._scrubbed(exc) from None
         match_accounts(book, batch)
+        self.batch = batch
+        return batch
+
+    def stream(self) -> StreamedBatch:
+        """A streaming kind (files) is matched record by record as the ingest reads it; the others are
+        loaded whole, as before, and matched."""
+        try:
+            connector, book = self._open()
+            if not isinstance(connector, StreamingConnector):
+                loaded = self.load()
+                return StreamedBatch(
+                    **{e: getattr(loaded, e) for e in ENTITIES},
+                    problems=loaded.problems,
+                    complete=loaded.complete,
+                    cursor=loaded.cursor,
+                )
+            batch = match_streamed(book, connector.stream())
+        except Exception as exc:
+            raise self._scrubbed(exc) from None
         self.batch = batch
         return batch
 
@@ -269,37 +296,64 @@ def normalize_domain(value: str) -> str:
     return host.removeprefix("www.")
 
 
-def match_accounts(book: dict[str, str | None], batch: SourceBatch) -> None:
-    """Point every record at a known account (`book`: the stored ones, id -> domain, plus the batch's own):
-    by the account's id (the same external id in every source,
-    e.g. the CRM id carried in Stripe metadata) or by "domain:..." against the accounts' domains.
-    Records that match no account, or a domain shared by several, become problems instead of rows."""
-    known: set[str] = {a.account_id for a in batch.accounts}
-    by_domain: dict[str, set[str]] = {}
-    pairs = [*book.items(), *((a.account_id, a.domain) for a in batch.accounts)]
-    for ext, domain in pairs:
-        known.add(ext)
+class _Matcher:
+    """Points records at known accounts: by the account's id (the same external id in every source, e.g.
+    the CRM id carried in Stripe metadata) or by "domain:..." against the accounts' domains. `book`: the
+    stored accounts (id -> domain); the batch's own accounts are added as they are read."""
+
+    def __init__(self, book: dict[str, str | None], problems: list[Problem]) -> None:
+        self.known: set[str] = set()
+        self.by_domain: dict[str, set[str]] = {}
+        self.problems = problems
+        for ext, domain in book.items():
+            self.add(ext, domain)
+
+    def add(self, ext: str, domain: str | None) -> None:
+        self.known.add(ext)
         if domain:
-            by_domain.setdefault(normalize_domain(domain), set()).add(ext)
-    for entity in CHILDREN:
-        kept = []
-        for record in getattr(batch, entity):
+            self.by_domain.setdefault(normalize_domain(domain), set()).add(ext)
+
+    def accounts(self, records: Iterable[AccountRecord]) -> Iterator[AccountRecord]:
+        for record in records:
+            self.add(record.account_id, record.domain)
+            yield record
+
+    def matched(self, entity: str, records: Iterable[Any]) -> Iterator[Any]:
+        """The records that match exactly one account (re-pointed at it); the others become problems."""
+        for record in records:
             ref: str = record.account_id
             if ref.startswith(DOMAIN_PREFIX):
                 domain = normalize_domain(ref.removeprefix(DOMAIN_PREFIX))
-                found = sorted(by_domain.get(domain, ()))
+                found = sorted(self.by_domain.get(domain, ()))
                 if len(found) != 1:
                     why = "no account has" if not found else f"{len(found)} accounts ({', '.join(found[:3])}) share"
                     reason = f"{why} the domain {domain!r}"
-                    batch.problems.append(Problem(_where(entity, record), reason, contact_id=_contact_of(record)))
+                    self.problems.append(Problem(_where(entity, record), reason, contact_id=_contact_of(record)))
                     continue
                 record = record.model_copy(update={"account_id": found[0]})
-            elif ref not in known:
+            elif ref not in self.known:
                 reason = f"unknown account {ref!r}"
-                batch.problems.append(Problem(_where(entity, record), reason, contact_id=_contact_of(record)))
+                self.problems.append(Problem(_where(entity, record), reason, contact_id=_contact_of(record)))
                 continue
-            kept.append(record)
-        setattr(batch, entity, kept)
+            yield record
+
+
+def match_accounts(book: dict[str, str | None], batch: SourceBatch) -> None:
+    """Point every record of a loaded batch at a known account (the stored ones plus the batch's own).
+    Records that match no account, or a domain shared by several, become problems instead of rows."""
+    matcher = _Matcher(book, batch.problems)
+    batch.accounts = list(matcher.accounts(batch.accounts))
+    for entity in CHILDREN:
+        setattr(batch, entity, list(matcher.matched(entity, getattr(batch, entity))))
+
+
+def match_streamed(book: dict[str, str | None], batch: StreamedBatch) -> StreamedBatch:
+    """The same matching, record by record as the batch is read (its accounts are read first)."""
+    matcher = _Matcher(book, batch.problems)
+    batch.accounts = matcher.accounts(batch.accounts)
+    for entity in CHILDREN:
+        setattr(batch, entity, matcher.matched(entity, getattr(batch, entity)))
+    return batch
 
 
 def _where(entity: str, record: Any) -> str:

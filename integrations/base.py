@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from integrations.records import (
     AccountRecord,
@@ -65,9 +66,44 @@ class SourceBatch:
         return {name: len(getattr(self, name)) for name in ENTITIES}
 
 
+@dataclass
+class StreamedBatch:
+    """A batch whose records are read as they are consumed (a large export is never held whole).
+
+    The entities are consumed once, in ENTITIES order (accounts first: a source may check its other
+    records against the accounts it has read). Problems accumulate as records are read."""
+
+    accounts: Iterable[AccountRecord] = ()
+    contacts: Iterable[ContactRecord] = ()
+    usage: Iterable[UsageRecord] = ()
+    tickets: Iterable[TicketRecord] = ()
+    invoices: Iterable[InvoiceRecord] = ()
+    notes: Iterable[NoteRecord] = ()
+    contracts: Iterable[ContractRecord] = ()
+    team: Iterable[TeamMemberRecord] = ()
+    problems: list[Problem] = field(default_factory=list)
+    complete: set[str] = field(default_factory=set)
+    cursor: dict[str, Any] | None = None
+
+    def materialized(self) -> SourceBatch:
+        batch = SourceBatch(problems=self.problems, complete=self.complete, cursor=self.cursor)
+        for name in ENTITIES:
+            setattr(batch, name, list(getattr(self, name)))
+        return batch
+
+
 class Connector(Protocol):
     """What every source implements. `name` identifies it in storage (source_states, accounts.source)."""
 
     name: str
 
     def load(self) -> SourceBatch: ...
+
+
+@runtime_checkable
+class StreamingConnector(Protocol):
+    """A connector that can also hand its records over as they are read (see StreamedBatch)."""
+
+    name: str
+
+    def stream(self) -> StreamedBatch: ...

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from integrations.base import Problem, SourceBatch, SourceError
+from integrations.base import Problem, SourceBatch, SourceError, StreamedBatch
 from integrations.csv_rows import read_header, read_rows
 from integrations.records import (
     AccountRecord,
@@ -80,11 +81,15 @@ class FileSource:
         self.path = Path(path)
 
     def load(self) -> SourceBatch:
+        return self.stream().materialized()
+
+    def stream(self) -> StreamedBatch:
+        """Check every file's header now (a missing required file or column stops before any row is
+        stored); read the rows only as the batch is consumed."""
         if not self.path.is_dir():
             raise SourceError(f"{self.path} is not a directory of CSV files")
-        batch = SourceBatch()
-        # Read and check every header first: a missing required file or column stops before any row.
         present = {}
+        empty: list[Problem] = []
         for filename, (_attr, model, required) in FILES.items():
             file = self.path / filename
             if not file.is_file():
@@ -92,45 +97,49 @@ class FileSource:
                     raise SourceError(f"{file}: required file is missing")
                 continue
             if not required and file.stat().st_size == 0:
-                batch.problems.append(Problem(filename, "empty file (0 bytes): read as no rows", kept=True))
+                empty.append(Problem(filename, "empty file (0 bytes): read as no rows", kept=True))
                 continue
             self._check_header(file, model)
             present[filename] = file
-        known_accounts: set[str] = set()
-        for filename, file in present.items():  # accounts.csv comes first (FILES order)
+        batch = StreamedBatch(
+            problems=empty, complete={"accounts"} | ({"contacts"} if "contacts.csv" in present else set())
+        )
+        known_accounts: set[str] = set()  # filled as accounts.csv is read, which is consumed first
+        for filename, file in present.items():
             attr, model, _required = FILES[filename]
-            records = getattr(batch, attr)
-            first_at: dict[tuple[Any, ...], str] = {}
-            for where, row in self._rows(file, batch.problems):
-                contact_id = (row.get("contact_id") or "").strip() or None if attr == "contacts" else None
-                try:
-                    record = model.model_validate(row)
-                except ValidationError as exc:
-                    # A contacts row we cannot attribute to anyone could be anyone's: no departures this time.
-                    unknown = attr == "contacts" and contact_id is None
-                    batch.problems.append(
-                        Problem(where, describe_error(exc), contact_id=contact_id, read_failure=unknown)
-                    )
-                    continue
-                key = tuple(getattr(record, k, None) for k in ROW_KEYS.get(attr, ()))
-                identified = bool(key) and None not in key
-                if identified and key in first_at:
-                    shown = " ".join(str(k) for k in key)
-                    reason = f"duplicate {'/'.join(ROW_KEYS[attr])} {shown}, first at line {first_at[key]}"
-                    batch.problems.append(Problem(where, reason, contact_id=contact_id))
-                    continue
-                if identified:
-                    first_at[key] = where.rsplit(":", 1)[1]
-                if isinstance(record, AccountRecord):
-                    known_accounts.add(record.account_id)
-                elif (account_id := getattr(record, "account_id", None)) is not None and (
-                    account_id not in known_accounts
-                ):
-                    batch.problems.append(Problem(where, f"unknown account_id {account_id!r}", contact_id=contact_id))
-                    continue
-                records.append(record)
-        batch.complete = {"accounts"} | ({"contacts"} if "contacts.csv" in present else set())
+            records = self._records(file, attr, model, known_accounts, batch.problems)
+            # Two files may fill one entity (contracts.csv and subscriptions.csv): read one after the other.
+            setattr(batch, attr, chain(getattr(batch, attr), records))
         return batch
+
+    def _records(
+        self, file: Path, attr: str, model: type[BaseModel], known_accounts: set[str], problems: list[Problem]
+    ) -> Iterator[Any]:
+        first_at: dict[tuple[Any, ...], str] = {}  # a row's id -> the line it was first seen on, in this file
+        for where, row in self._rows(file, problems):
+            contact_id = (row.get("contact_id") or "").strip() or None if attr == "contacts" else None
+            try:
+                record = model.model_validate(row)
+            except ValidationError as exc:
+                # A contacts row we cannot attribute to anyone could be anyone's: no departures this time.
+                unknown = attr == "contacts" and contact_id is None
+                problems.append(Problem(where, describe_error(exc), contact_id=contact_id, read_failure=unknown))
+                continue
+            key = tuple(getattr(record, k, None) for k in ROW_KEYS.get(attr, ()))
+            identified = bool(key) and None not in key
+            if identified and key in first_at:
+                shown = " ".join(str(k) for k in key)
+                reason = f"duplicate {'/'.join(ROW_KEYS[attr])} {shown}, first at line {first_at[key]}"
+                problems.append(Problem(where, reason, contact_id=contact_id))
+                continue
+            if identified:
+                first_at[key] = where.rsplit(":", 1)[1]
+            if isinstance(record, AccountRecord):
+                known_accounts.add(record.account_id)
+            elif (account_id := getattr(record, "account_id", None)) is not None and account_id not in known_accounts:
+                problems.append(Problem(where, f"unknown account_id {account_id!r}", contact_id=contact_id))
+                continue
+            yield record
 
     def _check_header(self, file: Path, model: type[BaseModel]) -> None:
         columns = set(read_header(file))

@@ -8,9 +8,10 @@ may hide anyone: then no one vanishes in this sync.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from integrations.base import SourceBatch
+from integrations.base import Problem, SourceBatch
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,17 @@ class VanishRule:
     @classmethod
     def of(cls, batch: SourceBatch) -> VanishRule:
         """Build it from the batch as the source delivered it (before storage sets any record aside)."""
-        named = {c.contact_id for c in batch.contacts}
-        named |= {p.contact_id for p in batch.problems if p.contact_id}
+        return cls.of_problems("contacts" in batch.complete, batch.problems, {c.contact_id for c in batch.contacts})
+
+    @classmethod
+    def of_problems(cls, complete: bool, problems: Iterable[Problem], named: Iterable[str] = ()) -> VanishRule:
+        """Build it from every problem of the sync (for a streamed batch: once all its records are read) and
+        the contacts the source named that storage set aside; the contacts it stored are known elsewhere."""
+        problems = list(problems)
         return cls(
-            complete="contacts" in batch.complete,
-            read_failure=any(p.read_failure for p in batch.problems),
-            named=frozenset(named),
+            complete=complete,
+            read_failure=any(p.read_failure for p in problems),
+            named=frozenset({*named, *(p.contact_id for p in problems if p.contact_id)}),
         )
 
     @property

@@ -233,7 +233,10 @@ def test_idle_seats_before_renewal_are_a_downsell_risk() -> None:
 def test_renewal_prep_never_cites_a_weakness() -> None:
     middling = Account().users(lambda d: 55).seats_in_use(lambda d: 60).renewal_in(60)  # 60% seat use
     prep = one(middling, "renewal_prep")
-    assert not any("Seat use" in r for r in prep.reasons)  # main keeps it in the evidence, never in the story
+    # The figure stays in the evidence (main 8c1e48d, tests/test_scoring_signals.py); the story never cites it.
+    assert not any("Seat use" in r for r in prep.reasons) and prep.evidence["utilisation"] == pytest.approx(
+        0.6, abs=0.02
+    )
     assert one(f.renewal_coming(), "renewal_prep").severity == MEDIUM
 
 
